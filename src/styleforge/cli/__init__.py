@@ -1,0 +1,56 @@
+"""The `styleforge` command line: parses input, calls the library, renders output."""
+
+import argparse
+import sys
+
+from ..errors import StyleforgeError
+from ..runtime import tune_allocator
+from ..version import __version__
+from . import demo, generate, inspect, mix, new
+
+COMMANDS = [new, generate, mix, inspect, demo]
+
+DESCRIPTION = """styleforge — StyleGAN2 toolkit.
+
+Examples:
+  styleforge new --preset tiny --out tiny.safetensors
+  styleforge generate --model tiny.safetensors --seeds 0-7 --trunc 0.7 --outdir out --grid
+  styleforge mix --model tiny.safetensors --rows 1,2 --cols 3-5 --styles 0-3 --outdir out
+  styleforge inspect --model tiny.safetensors
+Run `styleforge COMMAND --help` for the options and examples of each command."""
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Reports a usage mistake as one line (plus a pointer to --help) and exits with code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(prog="styleforge", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"styleforge {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     parser_class=OneLineErrorParser)
+    for module in COMMANDS:
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `styleforge` script; returns the exit code (2 for user mistakes)."""
+    tune_allocator()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except StyleforgeError as error:
+        print(f"styleforge {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"styleforge {args.command}: interrupted", file=sys.stderr)
+        return 130

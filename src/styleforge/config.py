@@ -1,0 +1,224 @@
+"""Typed, frozen model configurations (JSON round-trip) and the named presets.
+
+Field names and defaults follow the constructor arguments of the reference (stylegan2-ada-pytorch),
+so that presets reproduce its parameter counts exactly (e.g. config F at 1024: G 30,370,060,
+D 29,012,513).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+
+from .errors import StyleforgeError
+
+ARCHITECTURES = ("orig", "skip", "resnet")
+MODEL_KINDS = ("G", "D")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """StyleGAN2 generator = mapping network (Z→W) + synthesis network (W+→image)."""
+
+    z_dim: int = 512                        # Dimension of the input latent z.
+    c_dim: int = 0                          # Dimension of the class label c; 0 = unconditional.
+    w_dim: int = 512                        # Dimension of the intermediate latent w.
+    img_resolution: int = 1024              # Output resolution (power of two, >= 4).
+    img_channels: int = 3                   # Output channels (1 = grayscale, 3 = RGB).
+    mapping_layers: int = 8                 # Fully connected layers in the mapping network.
+    mapping_lr_multiplier: float = 0.01     # Learning-rate multiplier of the mapping network.
+    embed_features: int | None = None       # Label embedding size; None = w_dim.
+    layer_features: int | None = None       # Hidden width of the mapping network; None = w_dim.
+    w_avg_beta: float = 0.995               # Decay of the running average of w (truncation centre).
+    architecture: str = "skip"              # Synthesis architecture: orig, skip or resnet.
+    channel_base: int = 32768               # Channels at resolution r = min(channel_base // r, channel_max).
+    channel_max: int = 512                  # Upper bound on channels per layer.
+    resample_filter: tuple = (1, 3, 3, 1)   # 1-D taps of the FIR resampling filter.
+    conv_clamp: float | None = None         # Clamp on conv outputs (the reference uses 256 with fp16).
+    num_fp16_res: int = 0                   # Highest-resolution blocks that may run in fp16 on GPU.
+    use_noise: bool = True                  # Per-pixel noise inputs in every synthesis conv.
+    activation: str = "lrelu"               # Activation of mapping and synthesis layers.
+
+    kind = "G"
+
+    def channels_at(self, resolution: int) -> int:
+        """Channel count of the synthesis block at `resolution`."""
+        return min(self.channel_base // resolution, self.channel_max)
+
+    @property
+    def block_resolutions(self) -> list[int]:
+        return [2 ** i for i in range(2, int(math.log2(self.img_resolution)) + 1)]
+
+    def validate(self) -> "GeneratorConfig":
+        _check_common(self)
+        if self.z_dim < 0 or self.w_dim <= 0 or (self.z_dim == 0 and self.c_dim == 0):
+            raise StyleforgeError("generator needs w_dim > 0 and z_dim > 0 or c_dim > 0")
+        if self.mapping_layers < 1:
+            raise StyleforgeError("mapping_layers must be at least 1")
+        return self
+
+    def to_dict(self) -> dict:
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GeneratorConfig":
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    """StyleGAN2 discriminator: FIR-downsampling blocks, minibatch stddev, projection conditioning."""
+
+    c_dim: int = 0                          # Dimension of the class label c; 0 = unconditional.
+    img_resolution: int = 1024              # Input resolution (power of two, >= 4).
+    img_channels: int = 3                   # Input channels.
+    architecture: str = "resnet"            # orig, skip or resnet.
+    channel_base: int = 32768               # Channels at resolution r = min(channel_base // r, channel_max).
+    channel_max: int = 512                  # Upper bound on channels per layer.
+    cmap_dim: int | None = None             # Size of the projection embedding; None = channels at 4×4.
+    mbstd_group_size: int | None = 4        # Minibatch-stddev group size; None = whole batch.
+    mbstd_num_channels: int = 1             # Features of minibatch stddev; 0 = disabled.
+    mapping_layers: int = 8                 # Layers of the label mapping network (conditional only).
+    mapping_lr_multiplier: float = 0.01     # Learning-rate multiplier of that mapping network.
+    resample_filter: tuple = (1, 3, 3, 1)   # 1-D taps of the FIR resampling filter.
+    conv_clamp: float | None = None         # Clamp on conv outputs.
+    num_fp16_res: int = 0                   # Highest-resolution blocks that may run in fp16 on GPU.
+    activation: str = "lrelu"               # Activation of every layer but the last.
+
+    kind = "D"
+
+    def channels_at(self, resolution: int) -> int:
+        return min(self.channel_base // resolution, self.channel_max)
+
+    @property
+    def block_resolutions(self) -> list[int]:
+        return [2 ** i for i in range(int(math.log2(self.img_resolution)), 2, -1)]
+
+    def validate(self) -> "DiscriminatorConfig":
+        _check_common(self)
+        if self.mbstd_group_size is not None and self.mbstd_group_size < 1:
+            raise StyleforgeError("mbstd_group_size must be >= 1 (or None for the whole batch)")
+        return self
+
+    def to_dict(self) -> dict:
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DiscriminatorConfig":
+        return _from_dict(cls, data)
+
+
+ModelConfig = GeneratorConfig | DiscriminatorConfig
+CONFIG_CLASSES = {"G": GeneratorConfig, "D": DiscriminatorConfig}
+
+
+def _check_common(config) -> None:
+    from .nn.bias_act import ACTIVATIONS
+
+    res = config.img_resolution
+    if not isinstance(res, int) or res < 4 or res & (res - 1):
+        raise StyleforgeError(f"resolution must be a power of two >= 4, got {res}")
+    if config.architecture not in ARCHITECTURES:
+        raise StyleforgeError(f"architecture must be one of {', '.join(ARCHITECTURES)}, "
+                              f"got {config.architecture!r}")
+    if config.img_channels < 1 or config.c_dim < 0:
+        raise StyleforgeError("img_channels must be >= 1 and c_dim >= 0")
+    if config.channel_base < 1 or config.channel_max < 1 or config.channel_base // res < 1:
+        raise StyleforgeError(f"channel_base {config.channel_base} gives no channels at {res}px")
+    if config.activation not in ACTIVATIONS:
+        raise StyleforgeError(f"unknown activation {config.activation!r}")
+
+
+def _to_dict(config) -> dict:
+    data = dataclasses.asdict(config)
+    data["resample_filter"] = list(config.resample_filter)
+    return data
+
+
+def _from_dict(cls, data: dict):
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise StyleforgeError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}")
+    data = dict(data)
+    if "resample_filter" in data:
+        data["resample_filter"] = tuple(data["resample_filter"])
+    return cls(**data).validate()
+
+
+# ----------------------------------------------------------------------------------------------
+# Presets: data only. Values of the reference presets come from stylegan2-ada-pytorch's train.py
+# (cfg_specs): fmaps → channel_base = fmaps·32768, map → mapping layers, mbstd → group size,
+# plus num_fp16_res=4 and conv_clamp=256 for every reference config.
+
+_REFERENCE_COMMON_G = dict(num_fp16_res=4, conv_clamp=256)
+_REFERENCE_COMMON_D = dict(num_fp16_res=4, conv_clamp=256)
+
+PRESETS: dict[str, dict] = {
+    "stylegan2": {  # Config F of the StyleGAN2 paper (FFHQ 1024).
+        "description": "StyleGAN2 config F (1024 px, 512-d latents, 30.4 M G params)",
+        "G": dict(img_resolution=1024, channel_base=32768, **_REFERENCE_COMMON_G),
+        "D": dict(img_resolution=1024, channel_base=32768, mbstd_group_size=4, **_REFERENCE_COMMON_D),
+    },
+    "paper256": {
+        "description": "reference 'paper256' (256 px, half width, mbstd group 8)",
+        "G": dict(img_resolution=256, channel_base=16384, **_REFERENCE_COMMON_G),
+        "D": dict(img_resolution=256, channel_base=16384, mbstd_group_size=8, **_REFERENCE_COMMON_D),
+    },
+    "paper512": {
+        "description": "reference 'paper512' (512 px, full width, mbstd group 8)",
+        "G": dict(img_resolution=512, channel_base=32768, **_REFERENCE_COMMON_G),
+        "D": dict(img_resolution=512, channel_base=32768, mbstd_group_size=8, **_REFERENCE_COMMON_D),
+    },
+    "paper1024": {
+        "description": "reference 'paper1024' (1024 px, full width, mbstd group 4)",
+        "G": dict(img_resolution=1024, channel_base=32768, **_REFERENCE_COMMON_G),
+        "D": dict(img_resolution=1024, channel_base=32768, mbstd_group_size=4, **_REFERENCE_COMMON_D),
+    },
+    "cifar": {  # Reference 'cifar': 2 mapping layers, 'orig' discriminator, mbstd group 32.
+        "description": "reference 'cifar' (32 px, 2 mapping layers, orig D)",
+        "G": dict(img_resolution=32, channel_base=32768, mapping_layers=2, **_REFERENCE_COMMON_G),
+        "D": dict(img_resolution=32, channel_base=32768, architecture="orig", mbstd_group_size=32,
+                  **_REFERENCE_COMMON_D),
+    },
+    "small": {  # Ours: a 64 px model that trains on a laptop CPU.
+        "description": "small CPU model (64 px, 128-d latents, <=128 channels)",
+        "G": dict(img_resolution=64, z_dim=128, w_dim=128, channel_base=4096, channel_max=128),
+        "D": dict(img_resolution=64, channel_base=4096, channel_max=128),
+    },
+    "tiny": {  # Ours: for tests and quick experiments.
+        "description": "tiny model for tests (16 px, 32-d latents, 32 channels, 2 mapping layers)",
+        "G": dict(img_resolution=16, z_dim=32, w_dim=32, mapping_layers=2, channel_base=512,
+                  channel_max=32),
+        "D": dict(img_resolution=16, channel_base=512, channel_max=32, mapping_layers=2),
+    },
+}
+
+# Friendly override names accepted by build() and the CLI.
+OVERRIDE_ALIASES = {"resolution": "img_resolution", "channels": "img_channels"}
+
+
+def preset_config(preset: str, kind: str, **overrides) -> ModelConfig:
+    """The config of a named preset for kind 'G' or 'D', with field overrides applied."""
+    if kind not in MODEL_KINDS:
+        raise StyleforgeError(f"kind must be 'G' or 'D', got {kind!r}")
+    if preset not in PRESETS:
+        raise StyleforgeError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    values = dict(PRESETS[preset][kind])
+    for name, value in overrides.items():
+        values[OVERRIDE_ALIASES.get(name, name)] = value
+    if kind == "D":  # the generator-only latent sizes are silently meaningless for D
+        for name in ("z_dim", "w_dim"):
+            values.pop(name, None)
+    return CONFIG_CLASSES[kind].from_dict(values)
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
+
+
+__all__ = [
+    "GeneratorConfig", "DiscriminatorConfig", "ModelConfig", "PRESETS", "preset_config",
+    "preset_names", "ARCHITECTURES", "CONFIG_CLASSES",
+]

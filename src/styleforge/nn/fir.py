@@ -1,0 +1,66 @@
+"""FIR up/down-sampling (upfirdn2d) with the separable [1, 3, 3, 1] binomial filter
+(StyleGAN2 paper, Sec. 2 and Appendix B; Zhang 2019, "Making convolutional networks shift-invariant
+again"). Pure PyTorch: zero insertion, pad or crop, true convolution with the filter, decimation."""
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+DEFAULT_FILTER = (1, 3, 3, 1)
+
+
+def setup_filter(taps: Sequence[float] = DEFAULT_FILTER) -> torch.Tensor:
+    """A 1-D filter normalized to unit sum; applied along both axes it is the outer-product 2-D filter."""
+    f = torch.as_tensor(list(taps), dtype=torch.float32)
+    if f.ndim != 1 or f.numel() == 0:
+        raise ValueError("resample filter must be a non-empty 1-D list of taps")
+    return f / f.sum()
+
+
+def _padding4(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
+    """(x0, x1, y0, y1) from an int, a pair (x, y) or four values."""
+    if isinstance(padding, int):
+        return padding, padding, padding, padding
+    padding = [int(p) for p in padding]
+    if len(padding) == 2:
+        return padding[0], padding[0], padding[1], padding[1]
+    return tuple(padding)  # type: ignore[return-value]
+
+
+def upfirdn2d(x: torch.Tensor, f: torch.Tensor | None, up: int = 1, down: int = 1,
+              padding: int | Sequence[int] = 0, gain: float = 1.0) -> torch.Tensor:
+    """Upsample by zero insertion, pad (negative = crop), convolve with the separable FIR filter, decimate.
+
+    x: [N, C, H, W]; f: 1-D normalized filter or None (identity); padding (x0, x1, y0, y1).
+    """
+    px0, px1, py0, py1 = _padding4(padding)
+    n, c, h, w = x.shape
+    if up > 1:  # zero insertion: [N, C, H, 1, W, 1] -> [N, C, H·up, W·up]
+        x = x.reshape(n, c, h, 1, w, 1)
+        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
+        x = x.reshape(n, c, h * up, w * up)
+    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
+    x = x[:, :, max(-py0, 0): x.shape[2] - max(-py1, 0), max(-px0, 0): x.shape[3] - max(-px1, 0)]
+    if f is None:
+        return x[:, :, ::down, ::down] if down > 1 else x
+    taps = (f * (gain ** 0.5)).to(x.dtype).flip(0)  # gain split over the two axes; flip = true convolution
+    taps_x = taps.view(1, 1, 1, -1).repeat(c, 1, 1, 1)
+    taps_y = taps.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
+    x = F.conv2d(x, taps_x, stride=(1, down), groups=c)
+    x = F.conv2d(x, taps_y, stride=(down, 1), groups=c)
+    return x
+
+
+def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2, padding: int = 0) -> torch.Tensor:
+    """2× FIR upsampling that keeps the image aligned (output H·up)."""
+    taps = f.numel()
+    p = [padding + (taps + up - 1) // 2, padding + (taps - up) // 2]
+    return upfirdn2d(x, f, up=up, padding=(p[0], p[1], p[0], p[1]), gain=up * up)
+
+
+def downsample2d(x: torch.Tensor, f: torch.Tensor, down: int = 2, padding: int = 0) -> torch.Tensor:
+    """2× FIR downsampling that keeps the image aligned (output H/down)."""
+    taps = f.numel()
+    p = [padding + (taps - down + 1) // 2, padding + (taps - down) // 2]
+    return upfirdn2d(x, f, down=down, padding=(p[0], p[1], p[0], p[1]))

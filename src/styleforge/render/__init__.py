@@ -1,0 +1,5 @@
+"""Turning image tensors into files: uint8 conversion, grids, PNG writing."""
+
+from .grid import labeled_grid, make_grid, save_image, to_uint8
+
+__all__ = ["to_uint8", "make_grid", "labeled_grid", "save_image"]
