@@ -1,14 +1,15 @@
 """The `styleforge` command line: parses input, calls the library, renders output."""
 
 import argparse
+import os
 import sys
 
 from ..errors import StyleforgeError
 from ..runtime import tune_allocator
 from ..version import __version__
-from . import demo, generate, inspect, mix, new
+from . import convert, demo, generate, inspect, mix, new
 
-COMMANDS = [new, generate, mix, inspect, demo]
+COMMANDS = [new, generate, mix, inspect, convert, demo]
 
 DESCRIPTION = """styleforge — StyleGAN2 toolkit.
 
@@ -17,6 +18,7 @@ Examples:
   styleforge generate --model tiny.safetensors --seeds 0-7 --trunc 0.7 --outdir out --grid
   styleforge mix --model tiny.safetensors --rows 1,2 --cols 3-5 --styles 0-3 --outdir out
   styleforge inspect --model tiny.safetensors
+  styleforge convert --src network-snapshot.pkl --dest model.safetensors
 Run `styleforge COMMAND --help` for the options and examples of each command."""
 
 
@@ -54,3 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"styleforge {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -58,10 +58,13 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class", dest="class_index", type=int, default=None, metavar="C",
                         help="class index for conditional models")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument("--network-key", choices=["G_ema", "G"], default=None,
+                        help="generator to use from a reference pickle or rosinality checkpoint "
+                             "(default: G_ema)")
 
 
-def load_generator(path: str, device: str = "cpu") -> Generator:
-    model = load(path, device=device)
+def load_generator(path: str, device: str = "cpu", network_key: str | None = None) -> Generator:
+    model = load(path, network_key=network_key, device=device)
     if not isinstance(model, Generator):
         raise StyleforgeError(f"{path} holds a discriminator; this command needs a generator")
     return model

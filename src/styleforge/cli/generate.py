@@ -26,7 +26,7 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    G = load_generator(args.model, args.device)
+    G = load_generator(args.model, args.device, args.network_key)
     check_class(G, args.class_index)
     if args.trunc_cutoff is not None and not 0 <= args.trunc_cutoff <= G.num_ws:
         raise StyleforgeError(f"--trunc-cutoff {args.trunc_cutoff} is beyond this model's "

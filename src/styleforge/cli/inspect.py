@@ -2,7 +2,7 @@
 
 import json
 
-from ..checkpoint import load, read_metadata
+from ..checkpoint import detect_format, load, read_metadata
 from ..latents import space_sizes
 from ..models import Generator
 from ..models.summary import summarize
@@ -17,6 +17,8 @@ def register(commands) -> None:
                          EXAMPLES, run)
     parser.add_argument("--model", required=True, metavar="PATH", help="model file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--network-key", choices=["G_ema", "G", "D"], default=None,
+                        help="network of a reference pickle or rosinality checkpoint (default: G_ema)")
 
 
 def _cell(value) -> str:
@@ -24,11 +26,13 @@ def _cell(value) -> str:
 
 
 def run(args) -> int:
-    metadata = read_metadata(args.model)
-    model = load(args.model)
+    file_format = detect_format(args.model)
+    model = load(args.model, network_key=args.network_key)
+    metadata = read_metadata(args.model) if file_format == "styleforge" else {}
     rows = summarize(model)
     total = sum(p.numel() for p in model.parameters())
-    info = {"kind": metadata["kind"], "styleforge_version": metadata.get("styleforge_version"),
+    info = {"kind": model.config.kind, "format": file_format,
+            "styleforge_version": metadata.get("styleforge_version"),
             "config": model.config.to_dict(), "parameters": total}
     if isinstance(model, Generator):
         sizes = space_sizes(model)
@@ -42,8 +46,7 @@ def run(args) -> int:
     config = model.config
     kind = "generator" if isinstance(model, Generator) else "discriminator"
     print(f"{args.model}: {kind}, {config.img_resolution}px × {config.img_channels} channels, "
-          f"architecture {config.architecture}, c_dim {config.c_dim}, "
-          f"styleforge {info['styleforge_version']}")
+          f"architecture {config.architecture}, c_dim {config.c_dim}, format {file_format}")
     header = ["layer", "res", "in", "out", "W+ row", "S ch", "params"]
     table = [header] + [[row.name, _cell(row.resolution), _cell(row.in_channels),
                          _cell(row.out_channels), _cell(row.w_index), _cell(row.s_channels),

@@ -24,7 +24,7 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
-    G = load_generator(args.model, args.device)
+    G = load_generator(args.model, args.device, args.network_key)
     check_class(G, args.class_index)
     styles = args.styles if args.styles is not None else list(range(min(7, G.num_ws)))
     bad = [s for s in styles if not 0 <= s < G.num_ws]

@@ -1,0 +1,160 @@
+"""Every model file format in one place: detection, `load` of any of them, and the exporters.
+
+Formats: `styleforge` (native safetensors), `reference-pickle` (stylegan2-ada-pytorch / stylegan3
+network pickle), `rosinality` (torch.save checkpoint of rosinality/stylegan2-pytorch) and
+`reference-export` (safetensors with the reference's key names + constructor kwargs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import zipfile
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from ..errors import StyleforgeError
+from ..files import atomic_path
+from . import native
+from .reference import from_reference, to_reference
+from .reference_pickle import load_network_pickle
+from .rosinality import (discriminator_from_rosinality, discriminator_to_rosinality,
+                         generator_from_rosinality, generator_to_rosinality, rosinality_args)
+
+FORMATS = ("styleforge", "reference-pickle", "rosinality", "reference-export")
+REFERENCE_EXPORT_FORMAT = "stylegan2-ada-pytorch.state_dict"
+# torch.save's legacy (non-zip) files start with this pickled magic number.
+_LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """One of FORMATS, from the file's bytes (never from its name)."""
+    path = Path(path)
+    if not path.exists():
+        raise StyleforgeError(f"no such file: {path}")
+    if path.is_dir():
+        raise StyleforgeError(f"{path} is a folder, not a model file")
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
+        return "rosinality"
+    if head.startswith(_LEGACY_TORCH_MAGIC):
+        return "rosinality"
+    if head[:1] == b"\x80":
+        return "reference-pickle"
+    if len(head) >= 9 and head[8:9] == b"{":
+        (header_len,) = struct.unpack("<Q", head[:8])
+        if header_len <= path.stat().st_size:
+            with open(path, "rb") as f:
+                f.seek(8)
+                try:
+                    metadata = json.loads(f.read(header_len)).get("__metadata__") or {}
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    metadata = {}
+            if metadata.get("format") == REFERENCE_EXPORT_FORMAT:
+                return "reference-export"
+        return "styleforge"  # native.read_metadata gives the precise error for other safetensors
+    raise StyleforgeError(f"{path}: unknown file format (not a styleforge model, network pickle or "
+                          "rosinality checkpoint)")
+
+
+def _load_torch_checkpoint(path) -> dict:
+    """torch.load with weights_only=True, allowing argparse.Namespace (rosinality's `args`)."""
+    try:
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises UnpicklingError / RuntimeError variants
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise StyleforgeError(f"{path} could not be read safely as a torch checkpoint: {message}") from None
+    if not isinstance(data, dict):
+        raise StyleforgeError(f"{path} is a torch file but not a checkpoint dict")
+    return data
+
+
+def _rosinality_networks(path) -> dict:
+    data = _load_torch_checkpoint(path)
+    networks = {}
+    latent_avg = data.get("latent_avg")
+    for ours, theirs in (("G_ema", "g_ema"), ("G", "g")):
+        if isinstance(data.get(theirs), dict):
+            networks[ours] = generator_from_rosinality(data[theirs], latent_avg)
+    if isinstance(data.get("d"), dict):
+        networks["D"] = discriminator_from_rosinality(data["d"])
+    if not networks:
+        raise StyleforgeError(f"{path} has none of the rosinality keys g_ema, g, d")
+    return networks
+
+
+def _reference_export(path) -> dict:
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        metadata = f.metadata() or {}
+        state = {k: f.get_tensor(k) for k in f.keys()}
+    kind = metadata.get("kind")
+    return {kind: from_reference(state, json.loads(metadata["init_kwargs"]), kind)}
+
+
+def load_networks(path: str | os.PathLike) -> dict:
+    """{key: network} for every network in a file: 'G' or 'D' for single-network files,
+    'G', 'D', 'G_ema' (those present) for reference pickles and rosinality checkpoints."""
+    fmt = detect_format(path)
+    if fmt == "styleforge":
+        model = native.load(path)
+        return {model.config.kind: model}
+    if fmt == "reference-pickle":
+        return load_network_pickle(path)
+    if fmt == "rosinality":
+        return _rosinality_networks(path)
+    return _reference_export(path)
+
+
+def load(path: str | os.PathLike, network_key: str | None = None, device: str | torch.device = "cpu"):
+    """Load a G or D from any supported file; from files with several networks, `network_key`
+    picks one (default: G_ema, then G)."""
+    networks = load_networks(path)
+    if network_key is None:
+        network_key = next((k for k in ("G_ema", "G", "D") if k in networks))
+    if network_key not in networks:
+        raise StyleforgeError(f"{path} has no network {network_key!r}; it has {', '.join(networks)}")
+    return networks[network_key].to(device).eval()
+
+
+# ---------------------------------------------------------------------------------- exporters
+
+def export_reference(model, path: str | os.PathLike) -> Path:
+    """Write the reference's state-dict layout: `path` (safetensors, reference key names, kwargs in
+    its metadata) and `path` with suffix .json ({"kind", "init_kwargs"}), so that
+    `from_reference(state, kwargs, kind)` — ours or the reference's own constructor — rebuilds it."""
+    state, kwargs = to_reference(model)
+    path = Path(path)
+    metadata = {"format": REFERENCE_EXPORT_FORMAT, "kind": model.config.kind,
+                "init_kwargs": json.dumps(kwargs)}
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
+    with atomic_path(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps({"kind": model.config.kind, "init_kwargs": kwargs}, indent=2))
+    return path
+
+
+def export_rosinality(path: str | os.PathLike, G=None, D=None) -> Path:
+    """Write a rosinality checkpoint: `g_ema` + `latent_avg` + `args` for G, `d` for D."""
+    from ..models import Generator
+
+    if G is None and D is None:
+        raise StyleforgeError("nothing to export")
+    checkpoint = {}
+    if G is not None:
+        if not isinstance(G, Generator):
+            raise StyleforgeError("export_rosinality: G must be a generator")
+        checkpoint.update(g_ema=generator_to_rosinality(G), latent_avg=G.w_avg.detach().cpu().clone(),
+                          args=rosinality_args(G))
+    if D is not None:
+        checkpoint["d"] = discriminator_to_rosinality(D)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+    return path

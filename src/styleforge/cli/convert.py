@@ -1,0 +1,54 @@
+"""`styleforge convert`: between our model files, reference pickles/state dicts and rosinality checkpoints."""
+
+from pathlib import Path
+
+from ..checkpoint import (detect_format, export_reference, export_rosinality, load_networks, save)
+from ..errors import StyleforgeError
+from ..models import Generator
+from .common import add_command
+
+TARGETS = ("styleforge", "rosinality", "reference")
+EXAMPLES = """  styleforge convert --src network-snapshot-025000.pkl --dest ffhq.safetensors
+  styleforge convert --src network-snapshot-025000.pkl --dest d.safetensors --network-key D
+  styleforge convert --src 550000.pt --dest ffhq.safetensors                 # rosinality g_ema
+  styleforge convert --src ffhq.safetensors --dest ffhq-rosinality.pt --to rosinality
+  styleforge convert --src ffhq.safetensors --dest ffhq-ref.safetensors --to reference
+The source format is detected from the file's contents. --to defaults to rosinality for .pt/.pth
+destinations and to styleforge otherwise."""
+
+
+def register(commands) -> None:
+    parser = add_command(commands, "convert", "Convert model files between formats.", EXAMPLES, run)
+    parser.add_argument("--src", required=True, metavar="PATH",
+                        help="styleforge model, reference .pkl, rosinality .pt or reference export")
+    parser.add_argument("--dest", required=True, metavar="PATH", help="file to write")
+    parser.add_argument("--to", choices=TARGETS, default=None, help="output format")
+    parser.add_argument("--network-key", choices=["G_ema", "G", "D"], default=None,
+                        help="which network of a multi-network file (default: G_ema, then G)")
+
+
+def run(args) -> int:
+    source_format = detect_format(args.src)
+    target = args.to or ("rosinality" if Path(args.dest).suffix in (".pt", ".pth") else "styleforge")
+    if Path(args.dest).resolve() == Path(args.src).resolve():
+        raise StyleforgeError("--dest must differ from --src")
+    networks = load_networks(args.src)
+    key = args.network_key or next(k for k in ("G_ema", "G", "D") if k in networks)
+    if key not in networks:
+        raise StyleforgeError(f"{args.src} has no network {key!r}; it has {', '.join(networks)}")
+    model = networks[key]
+    if target == "styleforge":
+        save(model, args.dest)
+        written = [args.dest]
+    elif target == "reference":
+        path = export_reference(model, args.dest)
+        written = [str(path), str(path.with_suffix(".json"))]
+    else:
+        G = model if isinstance(model, Generator) else None
+        D = networks.get("D") if G is not None else model
+        export_rosinality(args.dest, G=G, D=D)
+        written = [args.dest]
+    kind = "generator" if isinstance(model, Generator) else "discriminator"
+    print(f"converted {source_format} {key} ({kind}, {model.img_resolution}px) → {target}: "
+          f"{', '.join(written)}")
+    return 0
