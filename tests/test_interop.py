@@ -117,6 +117,17 @@ def test_ours_to_rosinality_to_ours_gives_identical_images(tmp_path):
     assert torch.equal(networks["D"](img), D(img))
 
 
+def test_rosinality_export_of_a_clamped_model_needs_drop_clamp():
+    G = tiny("G", conv_clamp=256)
+    with pytest.raises(sf.StyleforgeError, match="drop_clamp"):
+        generator_to_rosinality(G)
+    state = generator_to_rosinality(G, drop_clamp=True)
+    reloaded = generator_from_rosinality(state, G.w_avg)
+    z = torch.randn(2, G.z_dim)
+    with torch.no_grad():  # an untrained tiny model never reaches ±256, so the images agree
+        assert torch.equal(reloaded(z), G(z))
+
+
 def test_rosinality_export_refuses_what_the_format_cannot_hold():
     with pytest.raises(sf.StyleforgeError, match="skip"):
         generator_to_rosinality(tiny("G", architecture="resnet"))

@@ -12,13 +12,39 @@ import math
 from dataclasses import dataclass, fields
 
 from .errors import StyleforgeError
+from .nn.bias_act import ACTIVATIONS
 
 ARCHITECTURES = ("orig", "skip", "resnet")
 MODEL_KINDS = ("G", "D")
 
 
+class _ConfigMethods:
+    """What both network configs share: channel widths and JSON round trip."""
+
+    def channels_at(self, resolution: int) -> int:
+        """Channels of the block at `resolution`: min(channel_base // resolution, channel_max)."""
+        return min(self.channel_base // resolution, self.channel_max)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["resample_filter"] = list(self.resample_filter)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """The config for a JSON dict; unknown fields are an error, not silently dropped."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise StyleforgeError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}")
+        data = dict(data)
+        if "resample_filter" in data:
+            data["resample_filter"] = tuple(data["resample_filter"])
+        return cls(**data).validate()
+
+
 @dataclass(frozen=True)
-class GeneratorConfig:
+class GeneratorConfig(_ConfigMethods):
     """StyleGAN2 generator = mapping network (Z→W) + synthesis network (W+→image)."""
 
     z_dim: int = 512                        # Dimension of the input latent z.
@@ -42,10 +68,6 @@ class GeneratorConfig:
 
     kind = "G"
 
-    def channels_at(self, resolution: int) -> int:
-        """Channel count of the synthesis block at `resolution`."""
-        return min(self.channel_base // resolution, self.channel_max)
-
     @property
     def block_resolutions(self) -> list[int]:
         return [2 ** i for i in range(2, int(math.log2(self.img_resolution)) + 1)]
@@ -58,16 +80,9 @@ class GeneratorConfig:
             raise StyleforgeError("mapping_layers must be at least 1")
         return self
 
-    def to_dict(self) -> dict:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "GeneratorConfig":
-        return _from_dict(cls, data)
-
 
 @dataclass(frozen=True)
-class DiscriminatorConfig:
+class DiscriminatorConfig(_ConfigMethods):
     """StyleGAN2 discriminator: FIR-downsampling blocks, minibatch stddev, projection conditioning."""
 
     c_dim: int = 0                          # Dimension of the class label c; 0 = unconditional.
@@ -88,9 +103,6 @@ class DiscriminatorConfig:
 
     kind = "D"
 
-    def channels_at(self, resolution: int) -> int:
-        return min(self.channel_base // resolution, self.channel_max)
-
     @property
     def block_resolutions(self) -> list[int]:
         return [2 ** i for i in range(int(math.log2(self.img_resolution)), 2, -1)]
@@ -101,21 +113,12 @@ class DiscriminatorConfig:
             raise StyleforgeError("mbstd_group_size must be >= 1 (or None for the whole batch)")
         return self
 
-    def to_dict(self) -> dict:
-        return _to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "DiscriminatorConfig":
-        return _from_dict(cls, data)
-
 
 ModelConfig = GeneratorConfig | DiscriminatorConfig
 CONFIG_CLASSES = {"G": GeneratorConfig, "D": DiscriminatorConfig}
 
 
 def _check_common(config) -> None:
-    from .nn.bias_act import ACTIVATIONS
-
     res = config.img_resolution
     if not isinstance(res, int) or res < 4 or res & (res - 1):
         raise StyleforgeError(f"resolution must be a power of two >= 4, got {res}")
@@ -128,23 +131,6 @@ def _check_common(config) -> None:
         raise StyleforgeError(f"channel_base {config.channel_base} gives no channels at {res}px")
     if config.activation not in ACTIVATIONS:
         raise StyleforgeError(f"unknown activation {config.activation!r}")
-
-
-def _to_dict(config) -> dict:
-    data = dataclasses.asdict(config)
-    data["resample_filter"] = list(config.resample_filter)
-    return data
-
-
-def _from_dict(cls, data: dict):
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise StyleforgeError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}")
-    data = dict(data)
-    if "resample_filter" in data:
-        data["resample_filter"] = tuple(data["resample_filter"])
-    return cls(**data).validate()
 
 
 # ----------------------------------------------------------------------------------------------

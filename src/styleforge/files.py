@@ -1,9 +1,21 @@
-"""Atomic file writes: write to a temporary file beside the target, fsync, then rename."""
+"""File helpers: atomic writes (temporary file beside the target, fsync, rename) and input checks."""
 
 import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+from .errors import StyleforgeError
+
+
+def existing_file(path: str | os.PathLike) -> Path:
+    """`path` as a Path if it is an existing file; a clear error otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise StyleforgeError(f"no such file: {path}")
+    if path.is_dir():
+        raise StyleforgeError(f"{path} is a folder, not a model file")
+    return path
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from ..errors import StyleforgeError
-from ..files import atomic_path
+from ..files import atomic_path, existing_file
 from . import native
 from .reference import from_reference, to_reference
 from .reference_pickle import load_network_pickle
@@ -34,11 +34,7 @@ _LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
 
 def detect_format(path: str | os.PathLike) -> str:
     """One of FORMATS, from the file's bytes (never from its name)."""
-    path = Path(path)
-    if not path.exists():
-        raise StyleforgeError(f"no such file: {path}")
-    if path.is_dir():
-        raise StyleforgeError(f"{path} is a folder, not a model file")
+    path = existing_file(path)
     with open(path, "rb") as f:
         head = f.read(64)
     if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
@@ -140,8 +136,9 @@ def export_reference(model, path: str | os.PathLike) -> Path:
     return path
 
 
-def export_rosinality(path: str | os.PathLike, G=None, D=None) -> Path:
-    """Write a rosinality checkpoint: `g_ema` + `latent_avg` + `args` for G, `d` for D."""
+def export_rosinality(path: str | os.PathLike, G=None, D=None, drop_clamp: bool = False) -> Path:
+    """Write a rosinality checkpoint: `g_ema` + `latent_avg` + `args` for G, `d` for D
+    (drop_clamp: see `generator_to_rosinality`)."""
     from ..models import Generator
 
     if G is None and D is None:
@@ -150,10 +147,10 @@ def export_rosinality(path: str | os.PathLike, G=None, D=None) -> Path:
     if G is not None:
         if not isinstance(G, Generator):
             raise StyleforgeError("export_rosinality: G must be a generator")
-        checkpoint.update(g_ema=generator_to_rosinality(G), latent_avg=G.w_avg.detach().cpu().clone(),
+        checkpoint.update(g_ema=generator_to_rosinality(G, drop_clamp), latent_avg=G.w_avg.detach().cpu().clone(),
                           args=rosinality_args(G))
     if D is not None:
-        checkpoint["d"] = discriminator_to_rosinality(D)
+        checkpoint["d"] = discriminator_to_rosinality(D, drop_clamp)
     path = Path(path)
     with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)

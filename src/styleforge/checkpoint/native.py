@@ -15,7 +15,7 @@ from safetensors.torch import save_file
 
 from ..config import CONFIG_CLASSES
 from ..errors import StyleforgeError
-from ..files import atomic_path
+from ..files import atomic_path, existing_file
 from ..version import __version__
 from .state import load_state_strict
 
@@ -44,11 +44,7 @@ def save(model, path: str | os.PathLike) -> Path:
 
 def read_metadata(path: str | os.PathLike) -> dict:
     """The metadata of a native model file, with clear errors for anything else."""
-    path = Path(path)
-    if not path.exists():
-        raise StyleforgeError(f"no such file: {path}")
-    if path.is_dir():
-        raise StyleforgeError(f"{path} is a folder, not a model file")
+    path = existing_file(path)
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(8)

@@ -126,7 +126,7 @@ def generator_from_rosinality(state: dict, latent_avg: torch.Tensor | None = Non
         ours.update(_styled_conv(state, f"convs.{2 * k + 1}", f"synthesis.b{r}.conv", f"noises.noise_{2 * k + 2}"))
         ours.update(_to_rgb(state, f"to_rgbs.{k}", f"synthesis.b{r}.to_rgb"))
     G = Generator(config)
-    ours["mapping.w_avg"] = G.mapping.w_avg  # placeholder, set below
+    ours["mapping.w_avg"] = torch.zeros(config.w_dim)  # set below, once the mapping weights are in
     for key, value in G.state_dict().items():  # files without noise buffers keep fresh ones
         if key.endswith("noise_const"):
             ours.setdefault(key, value)
@@ -154,14 +154,21 @@ def estimate_w_avg(G, samples: int = W_AVG_SAMPLES, seed: int = 0) -> torch.Tens
     return G.mapping(z)[:, 0].mean(0)
 
 
-def generator_to_rosinality(G) -> dict:
-    """A rosinality `g_ema` state dict for our generator (skip architecture, z_dim == w_dim)."""
+def generator_to_rosinality(G, drop_clamp: bool = False) -> dict:
+    """A rosinality `g_ema` state dict for our generator (skip architecture, z_dim == w_dim).
+
+    rosinality has no conv_clamp; with drop_clamp=True a clamped model (the reference trains with
+    conv_clamp=256 as fp16 overflow protection) is exported anyway, and its images differ only
+    where an activation would exceed the clamp."""
     c = G.config
-    if (c.architecture != "skip" or c.z_dim != c.w_dim or c.c_dim != 0 or c.conv_clamp is not None
+    if (c.architecture != "skip" or c.z_dim != c.w_dim or c.c_dim != 0
             or tuple(c.resample_filter) != (1, 3, 3, 1) or not c.use_noise or c.activation != "lrelu"
-            or c.mapping_lr_multiplier != 0.01 or c.embed_features or c.layer_features):
+            or c.mapping_lr_multiplier != 0.01 or c.layer_features not in (None, c.w_dim)):
         raise StyleforgeError("rosinality's generator can only hold unconditional 'skip' models with "
-                              "z_dim = w_dim, lrelu, [1,3,3,1] filters, noise and no clamp")
+                              "z_dim = w_dim, lrelu, [1,3,3,1] filters and noise")
+    if c.conv_clamp is not None and not drop_clamp:
+        raise StyleforgeError(f"this model clamps conv outputs at {c.conv_clamp} and rosinality's "
+                              "format has no clamp; export with drop_clamp=True to drop it")
     s = {k: v.detach().cpu() for k, v in G.state_dict().items()}
     out = {}
     for k in range(c.mapping_layers):
@@ -246,13 +253,16 @@ def discriminator_from_rosinality(state: dict):
     return D.eval()
 
 
-def discriminator_to_rosinality(D) -> dict:
+def discriminator_to_rosinality(D, drop_clamp: bool = False) -> dict:
     """A rosinality `d` state dict for our discriminator (resnet, unconditional, mbstd 4×1)."""
     c = D.config
     if (c.architecture != "resnet" or c.c_dim != 0 or c.mbstd_group_size != 4 or c.mbstd_num_channels != 1
-            or tuple(c.resample_filter) != (1, 3, 3, 1) or c.conv_clamp is not None or c.activation != "lrelu"):
+            or tuple(c.resample_filter) != (1, 3, 3, 1) or c.activation != "lrelu"):
         raise StyleforgeError("rosinality's discriminator can only hold unconditional 'resnet' models "
-                              "with minibatch-stddev group 4, lrelu, [1,3,3,1] filters and no clamp")
+                              "with minibatch-stddev group 4, lrelu and [1,3,3,1] filters")
+    if c.conv_clamp is not None and not drop_clamp:
+        raise StyleforgeError(f"this discriminator clamps conv outputs at {c.conv_clamp} and "
+                              "rosinality's format has no clamp; export with drop_clamp=True to drop it")
     s = {k: v.detach().cpu() for k, v in D.state_dict().items()}
     num_blocks = len(D.block_resolutions)
     out = {_key(src, dst): s[dst] for src, dst in _d_pairs(D.img_resolution, num_blocks)}

@@ -46,8 +46,12 @@ def run(args) -> int:
     else:
         G = model if isinstance(model, Generator) else None
         D = networks.get("D") if G is not None else model
-        export_rosinality(args.dest, G=G, D=D)
+        export_rosinality(args.dest, G=G, D=D, drop_clamp=True)
         written = [args.dest]
+        clamps = {m.config.conv_clamp for m in (G, D) if m is not None} - {None}
+        if clamps:
+            print(f"note: conv_clamp {clamps.pop()} dropped (rosinality has no clamp); images differ "
+                  "only where an activation would exceed it")
     kind = "generator" if isinstance(model, Generator) else "discriminator"
     print(f"converted {source_format} {key} ({kind}, {model.img_resolution}px) → {target}: "
           f"{', '.join(written)}")
