@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(VENV)/bin/styleforge demo --outdir out/demo
+	$(VENV)/bin/styleforge demo --outdir out/demo --minutes 12
 
 bench: $(STAMP)
 	$(PY) benchmarks/generate_speed.py

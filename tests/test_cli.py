@@ -119,7 +119,15 @@ def test_every_command_has_examples_in_help(command, capsys):
     assert "Examples:" in capsys.readouterr().out
 
 
-def test_demo_writes_the_three_figures(tmp_path):
-    assert main(["demo", "--outdir", str(tmp_path), "--preset", "tiny"]) == 0
+def test_demo_trains_then_writes_the_figures(tmp_path):
+    assert main(["demo", "--outdir", str(tmp_path), "--preset", "tiny", "--resolution", "16",
+                 "--kimg", "0.016"]) == 0
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"samples.png", "truncation.png", "style-mixing.png", "G.safetensors"} <= names
+    assert {"samples.png", "truncation.png", "style-mixing.png", "interpolation.gif", "run"} <= names
+    gif = Image.open(tmp_path / "interpolation.gif")
+    assert gif.n_frames == 6 * 12
+
+
+def test_demo_renders_figures_for_an_existing_model(model_path, tmp_path):
+    assert main(["demo", "--model", str(model_path), "--outdir", str(tmp_path / "figs")]) == 0
+    assert (tmp_path / "figs" / "style-mixing.png").exists()

@@ -7,13 +7,15 @@ import sys
 from ..errors import StyleforgeError
 from ..runtime import tune_allocator
 from ..version import __version__
-from . import convert, demo, generate, inspect, mix, new
+from . import convert, dataset, demo, generate, inspect, mix, new, train
 
-COMMANDS = [new, generate, mix, inspect, convert, demo]
+COMMANDS = [train, dataset, new, generate, mix, inspect, convert, demo]
 
 DESCRIPTION = """styleforge — StyleGAN2 toolkit.
 
 Examples:
+  styleforge train --data toyfaces --preset small --kimg 200 --outdir runs
+  styleforge dataset --source ~/photos --dest photos64.zip --resolution 64
   styleforge new --preset tiny --out tiny.safetensors
   styleforge generate --model tiny.safetensors --seeds 0-7 --trunc 0.7 --outdir out --grid
   styleforge mix --model tiny.safetensors --rows 1,2 --cols 3-5 --styles 0-3 --outdir out

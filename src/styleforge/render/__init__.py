@@ -1,5 +1,6 @@
-"""Turning image tensors into files: uint8 conversion, grids, PNG writing."""
+"""Turning image tensors into files: uint8 conversion, grids, PNG writing, interpolation GIFs."""
 
 from .grid import labeled_grid, make_grid, save_image, to_uint8
+from .video import interpolation_frames, save_gif
 
-__all__ = ["to_uint8", "make_grid", "labeled_grid", "save_image"]
+__all__ = ["to_uint8", "make_grid", "labeled_grid", "save_image", "interpolation_frames", "save_gif"]

@@ -1,0 +1,166 @@
+"""Image datasets from a folder or a zip archive (recursive, sorted), with labels from the
+reference's `dataset.json` ({"labels": [["path", 3], ...]}: int → one-hot, list → vector) or from
+sub-folder names."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import StyleforgeError
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+class _Source:
+    """Files of a folder or a zip, by relative POSIX path."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip = None
+        if path.is_dir():
+            self.names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+        elif zipfile.is_zipfile(path):
+            self.zip = zipfile.ZipFile(path)
+            self.names = sorted(n for n in self.zip.namelist() if not n.endswith("/"))
+        else:
+            raise StyleforgeError(f"{path} is neither a folder nor a zip archive")
+
+    def read(self, name: str) -> bytes:
+        if self.zip is not None:
+            return self.zip.read(name)
+        return (self.path / name).read_bytes()
+
+    def __getstate__(self):  # zip handles do not cross process boundaries
+        return {"path": self.path, "names": self.names, "zip": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if zipfile.is_zipfile(self.path) and not self.path.is_dir():
+            self.zip = zipfile.ZipFile(self.path)
+
+
+def read_image(data: bytes, name: str) -> Image.Image:
+    """A fully decoded PIL image, or a clear error naming the file."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        return image
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise StyleforgeError(f"{name}: unreadable or truncated image ({error})") from None
+
+
+def image_to_array(image: Image.Image, channels: int) -> np.ndarray:
+    """uint8 [C, H, W] with 1 or 3 channels."""
+    image = image.convert("L" if channels == 1 else "RGB")
+    array = np.asarray(image, dtype=np.uint8)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return np.ascontiguousarray(array.transpose(2, 0, 1))
+
+
+def _labels_from_json(data: dict, names: list[str]) -> np.ndarray | None:
+    raw = data.get("labels")
+    if raw is None:
+        return None
+    table = {str(PurePosixPath(path)): label for path, label in raw}
+    missing = [n for n in names if n not in table]
+    if missing:
+        raise StyleforgeError(f"dataset.json has no label for {missing[0]} ({len(missing)} files lack one)")
+    extra = sorted(set(table) - set(names))
+    if extra:
+        raise StyleforgeError(f"dataset.json labels {extra[0]}, which is not an image of the dataset")
+    values = [table[n] for n in names]
+    if all(isinstance(v, int) for v in values):
+        one_hot = np.zeros([len(values), max(values) + 1], np.float32)
+        one_hot[np.arange(len(values)), values] = 1
+        return one_hot
+    try:
+        return np.asarray(values, dtype=np.float32).reshape(len(values), -1)
+    except ValueError:
+        raise StyleforgeError("dataset.json labels must all be ints or all be lists of one length") from None
+
+
+def _labels_from_folders(names: list[str]) -> np.ndarray | None:
+    folders = [n.split("/")[0] if "/" in n else None for n in names]
+    if any(f is None for f in folders) or len(set(folders)) < 2:
+        return None
+    classes = sorted(set(folders))
+    one_hot = np.zeros([len(names), len(classes)], np.float32)
+    one_hot[np.arange(len(names)), [classes.index(f) for f in folders]] = 1
+    return one_hot
+
+
+class ImageDataset:
+    """Square, power-of-two images of one size and channel count; `image(i)` → uint8 [C, H, W]."""
+
+    def __init__(self, path: str | os.PathLike, use_labels: bool = False, max_size: int | None = None):
+        path = Path(path)
+        if not path.exists():
+            raise StyleforgeError(f"dataset not found: {path}")
+        self.source = _Source(path)
+        self.name = path.stem
+        names = [n for n in self.source.names if PurePosixPath(n).suffix.lower() in IMAGE_EXTENSIONS]
+        if not names:
+            raise StyleforgeError(f"{path} contains no images ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+        self.names = names[:max_size] if max_size else names
+        self._check_images()
+        self.labels = None
+        if use_labels:
+            meta = "dataset.json"
+            if meta in self.source.names:
+                try:
+                    data = json.loads(self.source.read(meta))
+                except json.JSONDecodeError as error:
+                    raise StyleforgeError(f"{path}/dataset.json is not valid JSON ({error})") from None
+                self.labels = _labels_from_json(data, self.names)
+            if self.labels is None:
+                self.labels = _labels_from_folders(self.names)
+            if self.labels is None:
+                raise StyleforgeError(f"{path} has no labels: add a dataset.json or put each class in "
+                                      "its own sub-folder")
+        self.label_dim = 0 if self.labels is None else self.labels.shape[1]
+
+    def _check_images(self) -> None:
+        """Read every header: one size, square, power of two, one channel count."""
+        first = None
+        for name in self.names:
+            try:
+                with Image.open(io.BytesIO(self.source.read(name))) as image:
+                    size, channels = image.size, len(image.getbands())
+                    image.verify()  # reads the whole file (catches truncation) without decoding
+            except (UnidentifiedImageError, OSError, SyntaxError) as error:
+                raise StyleforgeError(f"{name}: unreadable or truncated image ({error})") from None
+            channels = 1 if channels == 1 else 3
+            if first is None:
+                first = (size, channels, name)
+                w, h = size
+                if w != h or w < 4 or w & (w - 1):
+                    raise StyleforgeError(
+                        f"{name} is {w}×{h}; training needs square power-of-two images — convert the "
+                        f"folder with `styleforge dataset --source ... --dest out.zip --resolution N`")
+            elif size != first[0]:
+                raise StyleforgeError(f"{name} is {size[0]}×{size[1]} but {first[2]} is "
+                                      f"{first[0][0]}×{first[0][1]}; all images must have one size "
+                                      "(use `styleforge dataset` to resize)")
+            elif channels != first[1]:
+                raise StyleforgeError(f"{name} has {channels} channel(s) but {first[2]} has {first[1]}")
+        self.resolution, self.channels = first[0][0], first[1]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def image(self, index: int) -> np.ndarray:
+        name = self.names[index]
+        return image_to_array(read_image(self.source.read(name), name), self.channels)
+
+    def label(self, index: int) -> np.ndarray:
+        if self.labels is None:
+            return np.zeros([0], np.float32)
+        return self.labels[index]
