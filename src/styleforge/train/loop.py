@@ -43,7 +43,7 @@ class TrainResult:
     status: str                     # "done", "time-limit" or "interrupted"
     cur_nimg: int
     snapshot: Path | None = None    # the last exported G_ema model file
-    stats: dict = field(default_factory=dict)
+    networks: dict = field(default_factory=dict)  # the final G, G_ema and D
 
 
 def derive_seed(*values: int) -> int:
@@ -173,6 +173,64 @@ def _resolve_resume(config: TrainingConfig, outdir, resume: str | None):
     return path, (metadata, tensors), config
 
 
+@dataclass(frozen=True)
+class _BatchLayout:
+    """How one global batch splits into sub-batches (processes × accumulation rounds)."""
+
+    batch: int              # global batch
+    batch_gpu: int          # images per sub-batch
+    num_sub_batches: int    # over all processes
+    mine: list              # indices of this process's sub-batches
+    pl_count: int           # images in one path-length phase, over all processes
+
+
+def _run_phase(phase: tuple[str, str], phase_index: int, config: TrainingConfig, G, D, optimizer, frozen: set,
+               reals: RealImages, label_pool, pl_mean: torch.Tensor, counters: Counters,
+               layout: _BatchLayout, stats: "_Stats", autocast, ctx) -> None:
+    """One phase (G main, G reg, D main or D reg) of one step: accumulate the gradients of this
+    process's sub-batches, sum them over processes, clean NaN/Inf, take the optimizer step."""
+    net, kind = phase
+    module = G if net == "G" else D
+    G.requires_grad_(net == "G")
+    for p in D.parameters():
+        p.requires_grad_(net == "D" and id(p) not in frozen)
+    optimizer.zero_grad(set_to_none=True)
+    w_sum = torch.zeros([G.w_dim], device=ctx.device)
+    length_sum = torch.zeros([], device=ctx.device)
+    batch = layout.batch
+    for s in layout.mine:
+        sub = _sub_batch(config, G, reals if net == "D" else None, counters.step, phase_index, s,
+                         layout.batch_gpu, counters.cur_nimg + s * layout.batch_gpu, label_pool, ctx.device)
+        with autocast:
+            if phase == ("G", "main"):
+                loss, w = generator_main_loss(G, D, sub)
+                (loss.float().sum() / batch).backward()
+                w_sum += w.float().sum(0)
+                stats.add("loss/G", loss)
+            elif phase == ("G", "reg"):
+                penalty, lengths = path_length_penalty(G, sub, pl_mean, config.pl_batch_shrink, config.pl_decay)
+                (penalty.float().sum() * config.pl_weight * config.g_reg_interval / layout.pl_count).backward()
+                length_sum += lengths.float().mean()
+                stats.add("loss/pl_penalty", penalty)
+            elif phase == ("D", "main"):
+                loss = discriminator_main_loss(G, D, sub)
+                (loss.float().sum() / batch).backward()
+                stats.add("loss/D", loss)
+            else:
+                r1 = r1_penalty(D, sub)
+                (r1.float().sum() * (config.gamma / 2) * config.d_reg_interval / batch).backward()
+                stats.add("loss/r1_penalty", r1)
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    distributed.all_reduce_sum(grads + [w_sum, length_sum], ctx)
+    for g in grads:  # guard against NaN / Inf as the reference does
+        torch.nan_to_num_(g, nan=0, posinf=1e5, neginf=-1e5)
+    optimizer.step()
+    if phase == ("G", "main"):
+        G.mapping.track_w_avg((w_sum / batch)[None])
+    elif phase == ("G", "reg"):
+        pl_mean.copy_(pl_mean.lerp(length_sum / layout.num_sub_batches, config.pl_decay))
+
+
 def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
           progress: Callable[[dict], None] | None = None, device: str | None = None) -> TrainResult:
     """Train (or resume) a StyleGAN2; writes the run directory on the main process."""
@@ -233,9 +291,9 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
         raise StyleforgeError(f"--batch-gpu {batch_gpu} is not a multiple of the minibatch-stddev "
                               f"group size {group}")
     rounds = per_rank // batch_gpu
-    my_sub_batches = [ctx.rank * rounds + r for r in range(rounds)]
-    num_sub_batches = world * rounds
-    pl_count = num_sub_batches * max(1, batch_gpu // config.pl_batch_shrink)
+    layout = _BatchLayout(batch=batch, batch_gpu=batch_gpu, num_sub_batches=world * rounds,
+                          mine=[ctx.rank * rounds + r for r in range(rounds)],
+                          pl_count=world * rounds * max(1, batch_gpu // config.pl_batch_shrink))
     label_pool = None
     if G.c_dim:
         label_pool = np.stack([dataset.label(i) for i in range(min(len(dataset), 100_000))])
@@ -274,46 +332,9 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
             phases.append(("D", "main"))
             if config.gamma > 0 and step % config.d_reg_interval == 0:
                 phases.append(("D", "reg"))
-            for phase_index, (net, kind) in enumerate(phases):
-                module, optimizer = (G, opt_G) if net == "G" else (D, opt_D)
-                G.requires_grad_(net == "G")
-                for p in D.parameters():
-                    p.requires_grad_(net == "D" and id(p) not in frozen)
-                optimizer.zero_grad(set_to_none=True)
-                w_sum = torch.zeros([G.w_dim], device=ctx.device)
-                length_sum = torch.zeros([], device=ctx.device)
-                for s in my_sub_batches:
-                    sub = _sub_batch(config, G, reals if net == "D" else None, step, phase_index, s,
-                                     batch_gpu, counters.cur_nimg + s * batch_gpu, label_pool, ctx.device)
-                    with autocast:
-                        if (net, kind) == ("G", "main"):
-                            loss, w = generator_main_loss(G, D, sub)
-                            (loss.float().sum() / batch).backward()
-                            w_sum += w.float().sum(0)
-                            stats.add("loss/G", loss)
-                        elif (net, kind) == ("G", "reg"):
-                            penalty, lengths = path_length_penalty(G, sub, pl_mean, config.pl_batch_shrink,
-                                                                   config.pl_decay)
-                            (penalty.float().sum() * config.pl_weight * config.g_reg_interval / pl_count).backward()
-                            length_sum += lengths.float().mean()
-                            stats.add("loss/pl_penalty", penalty)
-                        elif kind == "main":
-                            loss = discriminator_main_loss(G, D, sub)
-                            (loss.float().sum() / batch).backward()
-                            stats.add("loss/D", loss)
-                        else:
-                            r1 = r1_penalty(D, sub)
-                            (r1.float().sum() * (config.gamma / 2) * config.d_reg_interval / batch).backward()
-                            stats.add("loss/r1_penalty", r1)
-                grads = [p.grad for p in module.parameters() if p.grad is not None]
-                distributed.all_reduce_sum(grads + [w_sum, length_sum], ctx)
-                for g in grads:  # guard against NaN / Inf as the reference does
-                    torch.nan_to_num_(g, nan=0, posinf=1e5, neginf=-1e5)
-                optimizer.step()
-                if (net, kind) == ("G", "main"):
-                    G.mapping.track_w_avg((w_sum / batch)[None])
-                elif (net, kind) == ("G", "reg"):
-                    pl_mean.copy_(pl_mean.lerp(length_sum / num_sub_batches, config.pl_decay))
+            for phase_index, phase in enumerate(phases):
+                _run_phase(phase, phase_index, config, G, D, opt_G if phase[0] == "G" else opt_D, frozen,
+                           reals, label_pool, pl_mean, counters, layout, stats, autocast, ctx)
             _update_ema(G_ema, G, config, counters.cur_nimg, batch)
             counters.cur_nimg += batch
             counters.step += 1
@@ -346,7 +367,7 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
         writer.close()
     distributed.teardown(ctx)
     return TrainResult(run_dir=run_dir, status=status, cur_nimg=counters.cur_nimg, snapshot=last_snapshot,
-                       stats={"G": G, "G_ema": G_ema, "D": D})
+                       networks={"G": G, "G_ema": G_ema, "D": D})
 
 
 def _preset_resolution(config: TrainingConfig) -> int:
