@@ -148,3 +148,6 @@ def test_train_cli_errors_are_one_line(tmp_path, capsys):
     assert len(err) == 1 and "dataset not found" in err[0]
     assert main(["train", "--preset", "tiny", "--batch", "6", "--outdir", str(tmp_path)]) == 2
     assert "minibatch-stddev" in capsys.readouterr().err
+    assert main(["train", "--preset", "tiny", "--precision", "bf16", "--device", "cpu",
+                 "--outdir", str(tmp_path)]) == 2
+    assert "needs a CUDA device" in capsys.readouterr().err

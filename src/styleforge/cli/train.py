@@ -45,6 +45,7 @@ def register(commands) -> None:
     parser.add_argument("--freeze-d", type=int, default=None, help="freeze D's first N layers")
     parser.add_argument("--precision", choices=PRECISIONS, default=None, help="fp32 (CPU), bf16 / fp16 on CUDA")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 on CUDA")
+    parser.add_argument("--channels-last", action="store_true", help="channels-last memory format on CUDA")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
 
 
@@ -77,7 +78,7 @@ def run(args) -> int:
                    mirror=args.mirror or None, cond=args.cond or None, max_size=args.max_size,
                    snapshot_kimg=args.snap, max_minutes=args.max_minutes, seed=args.seed,
                    init_from=args.init_from, freeze_d=args.freeze_d, precision=args.precision,
-                   tf32=args.tf32 or None)
+                   tf32=args.tf32 or None, channels_last=args.channels_last or None)
     config = training_config(args.preset, **options)
     result = train(config, args.outdir, resume=args.resume, progress=_progress_printer(), device=args.device)
     if result.run_dir is not None:

@@ -262,6 +262,8 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
         raise StyleforgeError(f"the model makes {G.img_resolution}px × {G.img_channels} images but the "
                               f"dataset has {resolution}px × {channels}")
     G, D = G.to(ctx.device).train(), D.to(ctx.device).train()
+    if config.channels_last and ctx.device.type == "cuda":  # NHWC weights for tensor-core convs
+        G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     G_ema = Generator(G.config).to(ctx.device).eval()
     G_ema.load_state_dict(G.state_dict())
     G_ema.requires_grad_(False)
