@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import signal
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from . import distributed
 from .config import TrainingConfig
 from .loss import (SubBatch, discriminator_main_loss, generator_main_loss, path_length_penalty,
                    r1_penalty)
-from .rundir import checkpoints_in, create_run_dir, find_resume_checkpoint, prune_checkpoints
+from .rundir import create_run_dir, find_resume_checkpoint, prune_checkpoints
 from .state import (Counters, model_configs_of, read_training_state, restore_training_state,
                     save_training_state)
 from .tensorboard import EventWriter
@@ -381,15 +380,12 @@ def _preset_resolution(config: TrainingConfig) -> int:
 
 def _initialize_from(path: str, G: Generator, D: Discriminator):
     """G (from G_ema / G) and, when the file has one, D from a pretrained model file."""
-    networks = load_networks(path)
-    source_G = networks.get("G_ema") or networks.get("G")
-    if source_G is None:
+    networks = load_networks(path)  # fresh modules, ours to train
+    G = networks["G_ema"] if "G_ema" in networks else networks.get("G")
+    if not isinstance(G, Generator):
         raise StyleforgeError(f"--init-from {path} holds no generator")
-    G = Generator(source_G.config)
-    G.load_state_dict(source_G.state_dict())
     if "D" in networks:
-        D = Discriminator(networks["D"].config)
-        D.load_state_dict(networks["D"].state_dict())
+        D = networks["D"]
     elif (D.img_resolution, D.c_dim) != (G.img_resolution, G.c_dim):
         raise StyleforgeError(f"--init-from {path} has no discriminator and its generator does not "
                               "match the preset's; pick a preset with the same resolution")
