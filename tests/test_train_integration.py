@@ -62,6 +62,14 @@ def test_a_few_steps_change_the_weights_and_write_the_run_directory(tmp_path):
     assert any(tag == "loss/D" for _, tag, _ in scalars)
 
 
+def test_metrics_at_each_snapshot_go_to_jsonl_and_tensorboard(tmp_path):
+    result = train(_config(metrics=("swd40",), kimg=0.016), tmp_path)
+    records = [json.loads(line) for line in (result.run_dir / "metric-swd40.jsonl").read_text().splitlines()]
+    assert [r["kimg"] for r in records] == [0.016] and records[0]["value"] > 0
+    scalars = read_scalars(next(result.run_dir.glob("events.out.tfevents*")))
+    assert any(tag == "metrics/swd40" for _, tag, _ in scalars)
+
+
 def test_crc32c_known_value():
     assert crc32c(b"123456789") == 0xE3069283
 
@@ -120,6 +128,9 @@ def test_conditional_training_on_labelled_folders(tmp_path):
         (tmp_path / "data" / cls).mkdir(parents=True)
         for i in range(4):
             Image.new("RGB", (16, 16), colour).save(tmp_path / "data" / cls / f"{i}.png")
+    with pytest.raises(sf.StyleforgeError, match="needs 1000 real images but the dataset has 8"):
+        train(_config(data=str(tmp_path / "data"), cond=True, resolution=None, metrics=("swd1k",)),
+              tmp_path / "runs")
     result = train(_config(data=str(tmp_path / "data"), cond=True, resolution=None, mirror=True,
                            kimg=0.016), tmp_path / "runs")
     G = sf.load(result.snapshot)

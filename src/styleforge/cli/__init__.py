@@ -7,9 +7,9 @@ import sys
 from ..errors import StyleforgeError
 from ..runtime import tune_allocator
 from ..version import __version__
-from . import convert, dataset, demo, generate, inspect, mix, new, train
+from . import convert, dataset, demo, generate, inspect, metrics, mix, new, train
 
-COMMANDS = [train, dataset, new, generate, mix, inspect, convert, demo]
+COMMANDS = [train, dataset, new, generate, mix, inspect, metrics, convert, demo]
 
 DESCRIPTION = """styleforge — StyleGAN2 toolkit.
 

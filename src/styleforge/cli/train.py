@@ -37,6 +37,8 @@ def register(commands) -> None:
     parser.add_argument("--cond", action="store_true", help="conditional on the dataset's labels")
     parser.add_argument("--max-size", type=int, default=None, help="use at most N dataset images")
     parser.add_argument("--snap", type=float, default=None, help="snapshot interval in kimg")
+    parser.add_argument("--metrics", default=None,
+                        help="metrics at each snapshot, e.g. swd1k,msssim1k, or 'none' (default: the preset's)")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this wall time")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--resume", default=None, metavar="auto|PATH",
@@ -57,6 +59,10 @@ def _progress_printer():
 
     def report(entry: dict) -> None:
         nonlocal bar
+        if "metric" in entry:
+            (bar.write if bar is not None else print)(
+                f"kimg {entry['kimg']:.1f}  {entry['metric']} {entry['value']:.4f}")
+            return
         losses = {k.split("/")[1]: f"{v:.3f}" for k, v in entry.items() if k.startswith("loss/")}
         if tty:
             if bar is None:
@@ -78,7 +84,9 @@ def run(args) -> int:
                    mirror=args.mirror or None, cond=args.cond or None, max_size=args.max_size,
                    snapshot_kimg=args.snap, max_minutes=args.max_minutes, seed=args.seed,
                    init_from=args.init_from, freeze_d=args.freeze_d, precision=args.precision,
-                   tf32=args.tf32 or None, channels_last=args.channels_last or None)
+                   tf32=args.tf32 or None, channels_last=args.channels_last or None,
+                   metrics=None if args.metrics is None else tuple(
+                       m for m in args.metrics.split(",") if m.strip() and m.strip() != "none"))
     config = training_config(args.preset, **options)
     result = train(config, args.outdir, resume=args.resume, progress=_progress_printer(), device=args.device)
     if result.run_dir is not None:

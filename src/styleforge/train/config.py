@@ -46,6 +46,7 @@ class TrainingConfig:
     channels_last: bool = False            # channels-last memory format on CUDA.
     freeze_d: int = 0                      # Freeze the first N layers of D (fine-tuning).
     init_from: str | None = None           # Start from a pretrained model file.
+    metrics: tuple = ("swd1k",)            # Evaluated on G_ema at each snapshot (see styleforge.metrics).
     g_overrides: dict = field(default_factory=dict)  # Generator config overrides.
     d_overrides: dict = field(default_factory=dict)  # Discriminator config overrides.
 
@@ -62,6 +63,10 @@ class TrainingConfig:
             raise StyleforgeError("learning rates must be > 0 and --gamma, --pl-weight >= 0")
         if self.pl_weight > 0 and self.pl_batch_shrink < 1:
             raise StyleforgeError("pl_batch_shrink must be >= 1")
+        from ..metrics import parse_metric
+
+        for name in self.metrics:
+            parse_metric(name)
         return self
 
     def to_dict(self) -> dict:
@@ -72,6 +77,9 @@ class TrainingConfig:
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise StyleforgeError(f"unknown training option(s): {', '.join(unknown)}")
+        data = dict(data)
+        if "metrics" in data:
+            data["metrics"] = tuple(data["metrics"])
         return cls(**data).validate()
 
     def model_configs(self, resolution: int, img_channels: int, c_dim: int):
@@ -95,9 +103,9 @@ TRAINING_PRESETS: dict[str, dict] = {
     # Ours: short CPU runs. Batch 16 doubles the optimizer steps per image; γ=1 keeps D smooth enough
     # that G does not chase high-frequency noise (γ=0.05 gave speckled faces at 20 kimg).
     "small": dict(model="small", batch=16, glr=0.0025, dlr=0.0025, gamma=1.0, ema_kimg=1,
-                  ema_rampup=0.05, snapshot_kimg=4),
+                  ema_rampup=0.05, snapshot_kimg=4, metrics=()),
     "tiny": dict(model="tiny", batch=8, glr=0.002, dlr=0.002, gamma=0.01, ema_kimg=0.5,
-                 ema_rampup=0.05, snapshot_kimg=1),
+                 ema_rampup=0.05, snapshot_kimg=1, metrics=()),
 }
 
 

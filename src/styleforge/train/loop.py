@@ -299,6 +299,12 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
     if G.c_dim:
         label_pool = np.stack([dataset.label(i) for i in range(min(len(dataset), 100_000))])
     reals = RealImages(dataset, config.seed, config.mirror)
+    from ..metrics import parse_metric
+
+    for name in config.metrics:  # fail now rather than at the first snapshot
+        if parse_metric(name).num > len(dataset):
+            raise StyleforgeError(f"metric {name} needs {parse_metric(name).num} real images but the dataset "
+                                  f"has {len(dataset)}; pick a smaller one (e.g. --metrics swd{len(dataset)})")
 
     # Run directory (main process only).
     run_dir, writer = None, None
@@ -360,6 +366,7 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
                 if ctx.is_main:
                     last_snapshot = _snapshot(run_dir, config, G, D, G_ema, opt_G, opt_D, pl_mean,
                                               counters, grid_z, grid_c)
+                    _evaluate_metrics(config, G_ema, dataset, last_snapshot, writer, counters, progress)
                 distributed.barrier(ctx)
             if stop_now and not done:
                 status = "interrupted" if stop.raised else "time-limit"
@@ -452,6 +459,21 @@ def _log(run_dir: Path, writer: EventWriter, entry: dict) -> None:
     with open(run_dir / "log.jsonl", "a") as f:
         f.write(json.dumps(entry) + "\n")
     writer.scalars({k: v for k, v in entry.items() if k not in ("step",)}, step=int(entry["kimg"] * 1000))
+
+
+def _evaluate_metrics(config: TrainingConfig, G_ema, dataset, snapshot: Path, writer: EventWriter,
+                      counters: Counters, progress) -> None:
+    """Each configured metric on the snapshot: appended to metric-<name>.jsonl in the run directory
+    and logged to TensorBoard as metrics/<name>."""
+    from ..metrics import append_result, evaluate, parse_metric
+
+    for name in config.metrics:
+        record = evaluate(G_ema, parse_metric(name), dataset)
+        record["kimg"] = counters.cur_nimg / 1000
+        append_result(record, snapshot)
+        writer.scalars({f"metrics/{record['metric']}": record["value"]}, step=counters.cur_nimg)
+        if progress is not None:
+            progress({"metric": record["metric"], "value": record["value"], "kimg": record["kimg"]})
 
 
 def _snapshot(run_dir: Path, config, G, D, G_ema, opt_G, opt_D, pl_mean, counters, grid_z, grid_c) -> Path:
