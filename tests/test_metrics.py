@@ -93,6 +93,8 @@ def test_metric_names_carry_their_sample_count():
     assert parse_metric("swd16k", num=300).name == "swd300"
     with pytest.raises(StyleforgeError, match="Inception"):
         parse_metric("fid50k_full")
+    assert parse_metric("ppl_wend").name == "ppl50k_wend"
+    assert parse_metric("ppl2k_zfull_crop").variant == "_zfull_crop"
     with pytest.raises(StyleforgeError, match="unknown metric"):
         parse_metric("bogus")
 

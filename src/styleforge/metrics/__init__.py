@@ -1,9 +1,9 @@
 """Quality metrics. A metric sees only a generator (and real data): `evaluate(G, data, name)`.
 
 Names carry their sample count, as in the reference (`swd16k`, `msssim2k`, `swd500`); `--num` in the
-CLI overrides it. Implemented so far: SWD and MS-SSIM diversity (no pretrained network needed) and the
-feature-space statistics of `statistics.py` (FID, KID, precision/recall, IS) that the Inception / VGG16
-feature networks will feed."""
+CLI overrides it. Implemented so far: SWD and MS-SSIM diversity (no pretrained network needed), PPL (LPIPS-VGG16), and
+the feature-space statistics of `statistics.py` (FID, KID, precision/recall, IS) that the Inception /
+VGG16-fc2 feature extractors will feed."""
 
 from __future__ import annotations
 
@@ -24,28 +24,40 @@ from .swd import swd
 
 # name → (default sample count, needs real images)
 METRICS = {"swd": (16_384, True), "msssim": (10_000, False)}
-NEEDS_FEATURE_NETWORK = ("fid", "kid", "pr", "is", "ppl")
+AVAILABLE = "swd, msssim, ppl_{z,w}{full,end}[_crop]"
+NEEDS_FEATURE_NETWORK = ("fid", "kid", "pr", "is")
 
 
 @dataclass(frozen=True)
 class MetricSpec:
     base: str
     num: int
+    variant: str = ""   # PPL: '_wend', '_zfull', ... plus '_crop'
 
     @property
     def name(self) -> str:
-        return f"{self.base}{self.num // 1000}k" if self.num % 1000 == 0 else f"{self.base}{self.num}"
+        count = f"{self.num // 1000}k" if self.num % 1000 == 0 else str(self.num)
+        return f"{self.base}{count}{self.variant}"
+
+
+_PPL = re.compile(r"ppl(\d+)?(k)?_(z|w)(full|end)(_crop)?")
 
 
 def parse_metric(text: str, num: int | None = None) -> MetricSpec:
-    """'swd2k' → MetricSpec('swd', 2000); a bare 'swd' takes the default count; num overrides both."""
+    """'swd2k' → MetricSpec('swd', 2000); a bare 'swd' takes the default count; num overrides both.
+    PPL: 'ppl_wend', 'ppl10k_zfull', 'ppl_wend_crop' (default 50,000 samples)."""
+    ppl = _PPL.fullmatch(text.strip())
+    if ppl:
+        count = int(ppl.group(1)) * (1000 if ppl.group(2) else 1) if ppl.group(1) else 50_000
+        return MetricSpec("ppl", num if num is not None else count,
+                          f"_{ppl.group(3)}{ppl.group(4)}{ppl.group(5) or ''}")
     match = re.fullmatch(r"([a-z_]+?)(\d+)?(k)?", text.strip())
     if not match or match.group(1) not in METRICS:
         base = match.group(1) if match else text
         if any(base.startswith(prefix) for prefix in NEEDS_FEATURE_NETWORK):
-            raise StyleforgeError(f"{text} needs the Inception / VGG16 feature networks, which styleforge "
-                                  f"does not have yet; available now: {', '.join(METRICS)}")
-        raise StyleforgeError(f"unknown metric {text!r}; available: {', '.join(METRICS)}")
+            raise StyleforgeError(f"{text} needs the Inception-v3 / VGG16-fc2 feature extractors, which "
+                                  f"styleforge does not have yet; available now: {AVAILABLE}")
+        raise StyleforgeError(f"unknown metric {text!r}; available: {AVAILABLE}")
     base = match.group(1)
     count = METRICS[base][0]
     if match.group(2):
@@ -86,12 +98,33 @@ def real_images(dataset, count: int, progress: Callable | None = None) -> torch.
     return torch.stack(images)
 
 
-def evaluate(G, spec: MetricSpec, dataset=None, progress: Callable | None = None) -> dict:
-    """One metric of a generator; returns a JSON-ready result record."""
+def _path_length(G, spec: MetricSpec, weights: dict | None, progress) -> dict:
+    from .networks import load_lpips
+    from .networks.weights import sha256
+    from .ppl import path_length
+
+    weights = weights or {}
+    lpips = load_lpips(weights.get("vgg"), weights.get("lpips"))
+    space, sampling = spec.variant[1], spec.variant[2:].removesuffix("_crop")
+    value = path_length(G, lpips, num=spec.num, space=space, sampling=sampling,
+                        crop=spec.variant.endswith("_crop"), progress=progress)
+    files = {k: str(v) for k, v in weights.items() if v}
+    return {"value": value, "feature_network": "LPIPS v0.1 VGG16", "epsilon": 1e-4,
+            "weights": files, "weights_sha256": {k: sha256(Path(v))[:16] for k, v in files.items()}}
+
+
+def evaluate(G, spec: MetricSpec, dataset=None, progress: Callable | None = None,
+             weights: dict | None = None) -> dict:
+    """One metric of a generator; returns a JSON-ready result record. `weights` may give the
+    feature-network files ({'vgg': path, 'lpips': path}); otherwise they are found or downloaded."""
     start = time.time()
-    fake = generated_images(G, spec.num, progress=progress)
     record = {"metric": spec.name, "num_fake": spec.num, "num_real": 0,
               "resolution": G.img_resolution, "noise_mode": "const", "feature_network": None}
+    if spec.base == "ppl":
+        record.update(_path_length(G, spec, weights, progress), noise_mode="random per batch")
+        record["seconds"] = round(time.time() - start, 2)
+        return record
+    fake = generated_images(G, spec.num, progress=progress)
     if spec.base == "swd":
         if dataset is None:
             raise StyleforgeError("swd needs real data: give --data")
