@@ -27,6 +27,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/generate_speed.py
 	$(PY) benchmarks/train_speed.py
+	$(PY) benchmarks/metrics_speed.py
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info
