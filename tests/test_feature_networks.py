@@ -107,6 +107,7 @@ def test_ppl_end_to_end_through_the_cli(weight_files, tmp_path, capsys):
                  "--lpips-weights", str(weight_files[1])]) == 0
     record = json.loads((tmp_path / "metric-ppl8_wend.jsonl").read_text())
     assert record["value"] > 0 and record["feature_network"] == "LPIPS v0.1 VGG16"
+    assert record["weights"]["vgg"] == str(weight_files[0]) and len(record["weights_sha256"]["lpips"]) == 16
     capsys.readouterr()
     assert main(["metrics", "--model", str(model), "--metrics", "ppl8_wend",
                  "--vgg-weights", str(tmp_path / "nope.pth"), "--lpips-weights", str(weight_files[1])]) == 2

@@ -33,14 +33,17 @@ class _ConfigMethods:
     @classmethod
     def from_dict(cls, data: dict):
         """The config for a JSON dict; unknown fields are an error, not silently dropped."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise StyleforgeError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}")
-        data = dict(data)
-        if "resample_filter" in data:
-            data["resample_filter"] = tuple(data["resample_filter"])
-        return cls(**data).validate()
+        return dataclass_from_dict(cls, data, f"{cls.__name__} field(s)", tuple_fields=("resample_filter",))
+
+
+def dataclass_from_dict(cls, data: dict, what: str, tuple_fields: tuple = ()):
+    """cls(**data).validate() for a frozen config dataclass read from JSON: unknown keys are an error
+    naming them ("unknown <what>: ..."), and JSON lists become tuples in `tuple_fields`."""
+    unknown = sorted(set(data) - {f.name for f in fields(cls)})
+    if unknown:
+        raise StyleforgeError(f"unknown {what}: {', '.join(unknown)}")
+    data = {k: tuple(v) if k in tuple_fields and v is not None else v for k, v in data.items()}
+    return cls(**data).validate()
 
 
 @dataclass(frozen=True)

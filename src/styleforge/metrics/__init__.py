@@ -100,17 +100,20 @@ def real_images(dataset, count: int, progress: Callable | None = None) -> torch.
 
 def _path_length(G, spec: MetricSpec, weights: dict | None, progress) -> dict:
     from .networks import load_lpips
-    from .networks.weights import sha256
+    from .networks.weights import LPIPS_VGG_V01, VGG16_TORCHVISION, resolve, sha256
     from .ppl import path_length
 
     weights = weights or {}
-    lpips = load_lpips(weights.get("vgg"), weights.get("lpips"))
+    # Resolve first, so the record names the files actually used (given, cached or downloaded).
+    files = {"vgg": resolve(VGG16_TORCHVISION, weights.get("vgg")),
+             "lpips": resolve(LPIPS_VGG_V01, weights.get("lpips"))}
+    lpips = load_lpips(files["vgg"], files["lpips"])
     space, sampling = spec.variant[1], spec.variant[2:].removesuffix("_crop")
     value = path_length(G, lpips, num=spec.num, space=space, sampling=sampling,
                         crop=spec.variant.endswith("_crop"), progress=progress)
-    files = {k: str(v) for k, v in weights.items() if v}
     return {"value": value, "feature_network": "LPIPS v0.1 VGG16", "epsilon": 1e-4,
-            "weights": files, "weights_sha256": {k: sha256(Path(v))[:16] for k, v in files.items()}}
+            "noise_mode": "random per batch", "weights": {k: str(v) for k, v in files.items()},
+            "weights_sha256": {k: sha256(v)[:16] for k, v in files.items()}}
 
 
 def evaluate(G, spec: MetricSpec, dataset=None, progress: Callable | None = None,
@@ -121,21 +124,18 @@ def evaluate(G, spec: MetricSpec, dataset=None, progress: Callable | None = None
     record = {"metric": spec.name, "num_fake": spec.num, "num_real": 0,
               "resolution": G.img_resolution, "noise_mode": "const", "feature_network": None}
     if spec.base == "ppl":
-        record.update(_path_length(G, spec, weights, progress), noise_mode="random per batch")
-        record["seconds"] = round(time.time() - start, 2)
-        return record
-    fake = generated_images(G, spec.num, progress=progress)
-    if spec.base == "swd":
+        record.update(_path_length(G, spec, weights, progress))
+    elif spec.base == "swd":
         if dataset is None:
             raise StyleforgeError("swd needs real data: give --data")
         if (dataset.resolution, dataset.channels) != (G.img_resolution, G.img_channels):
             raise StyleforgeError(f"the data has {dataset.resolution}px × {dataset.channels} images but the "
                                   f"model makes {G.img_resolution}px × {G.img_channels}")
-        per_level = swd(real_images(dataset, spec.num, progress), fake)
+        per_level = swd(real_images(dataset, spec.num, progress), generated_images(G, spec.num, progress=progress))
         record.update(value=per_level["avg"], per_level=per_level, num_real=spec.num,
                       patches="7x7, 128 per image", scale="x1e3")
     else:
-        record.update(value=msssim_diversity(fake), pairs=10_000)
+        record.update(value=msssim_diversity(generated_images(G, spec.num, progress=progress)), pairs=10_000)
     record["seconds"] = round(time.time() - start, 2)
     return record
 

@@ -5,9 +5,9 @@ mapping depth; the StyleGAN2 paper gives the regularizer settings (Sec. 3.1, 3.2
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
-from ..config import preset_config
+from ..config import dataclass_from_dict, preset_config
 from ..errors import StyleforgeError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -74,13 +74,7 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainingConfig":
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise StyleforgeError(f"unknown training option(s): {', '.join(unknown)}")
-        data = dict(data)
-        if "metrics" in data:
-            data["metrics"] = tuple(data["metrics"])
-        return cls(**data).validate()
+        return dataclass_from_dict(cls, data, "training option(s)", tuple_fields=("metrics",))
 
     def model_configs(self, resolution: int, img_channels: int, c_dim: int):
         """(G config, D config) of the preset at this resolution, with the overrides applied."""
