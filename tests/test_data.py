@@ -60,6 +60,30 @@ def test_folder_and_zip_datasets(tmp_path):
     assert zipped.label(0).tolist() == [1, 0] and zipped.label(3).tolist() == [0, 1]
 
 
+def test_dataset_fingerprints_follow_the_content(tmp_path):
+    """The key of cached real statistics: same images → same hash wherever they live; one changed
+    pixel or name → another hash (folder: the bytes; zip: each member's CRC-32 and size)."""
+    _images(tmp_path / "a", count=3)
+    _images(tmp_path / "b", count=3)
+    fingerprint = lambda path: ImageDataset(path).fingerprint()  # noqa: E731
+    assert fingerprint(tmp_path / "a") == fingerprint(tmp_path / "b")
+    Image.new("RGB", (16, 16), (0, 0, 1)).save(tmp_path / "b" / "0.png")  # one pixel value differs
+    assert fingerprint(tmp_path / "a") != fingerprint(tmp_path / "b")
+    before = fingerprint(tmp_path / "a")
+    (tmp_path / "a" / "2.png").rename(tmp_path / "a" / "3.png")
+    assert fingerprint(tmp_path / "a") != before
+
+    def zipped(name, folder):
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            for member in ("0.png", "1.png"):
+                z.write(tmp_path / folder / member, member)
+        return fingerprint(tmp_path / name)
+
+    assert zipped("a1.zip", "a") == zipped("a2.zip", "a") != zipped("b.zip", "b")
+    assert ToyFaces(16, seed=1).fingerprint() == ToyFaces(16, seed=1).fingerprint()
+    assert ToyFaces(16, seed=1).fingerprint() != ToyFaces(16, seed=2).fingerprint()
+
+
 def test_dataset_json_labels(tmp_path):
     _images(tmp_path / "d", count=3)
     (tmp_path / "d" / "dataset.json").write_text(json.dumps({"labels": [["0.png", 0], ["1.png", 2], ["2.png", 1]]}))

@@ -7,16 +7,14 @@ import torch
 from scipy import stats
 
 from styleforge.errors import StyleforgeError
-from styleforge.metrics.networks import VGG16, load_lpips, load_vgg16
+from styleforge.metrics.networks import load_lpips, load_vgg16
 from styleforge.metrics.ppl import path_length
 
 
 @pytest.fixture(scope="module")
-def weight_files(tmp_path_factory):
+def weight_files(tmp_path_factory, vgg_file):
     root = tmp_path_factory.mktemp("weights")
-    torch.manual_seed(0)
-    vgg = root / "my-vgg16.pth"
-    torch.save(VGG16().state_dict(), vgg)
+    vgg = vgg_file
     heads = {f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1) for i, c in enumerate((64, 128, 256, 512, 512))}
     lpips = root / "vgg.pth"
     torch.save(heads, lpips)
@@ -45,7 +43,8 @@ def test_lpips_distance(weight_files):
 def test_weight_errors_are_clear(tmp_path, weight_files, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("STYLEFORGE_WEIGHTS", raising=False)
-    with pytest.raises(StyleforgeError, match="fetch https://.*vgg16-397923af.pth and save it as"):
+    hint = "fetch https://.*vgg16-397923af.pth and save it under its own name in .*cache.* --vgg-weights"
+    with pytest.raises(StyleforgeError, match=hint):
         load_vgg16(download=False)
     with pytest.raises(StyleforgeError, match="no such file"):
         load_vgg16(tmp_path / "missing.pth")
@@ -96,6 +95,23 @@ def test_ppl_of_a_linear_generator_has_the_analytic_value():
     assert np.isfinite(path_length(LinearGenerator(), squared_l2, num=64, space="z", sampling="full", batch=32))
 
 
+def test_the_face_crop_sees_only_its_window():
+    """A 16 px generator whose pixels move only outside rows 6:14 × columns 4:12 (the reference's
+    crop) has zero path length with the crop and the linear-generator value without it."""
+
+    class BorderOnly(LinearGenerator):
+        def synthesis(self, ws, noise_mode="const"):
+            images = torch.zeros(len(ws), 3, 16, 16)
+            images[:, :, :4, :4] = super().synthesis(ws)
+            return images
+
+    squared_l2 = lambda a, b: (a - b).square().sum(dim=(1, 2, 3))  # noqa: E731
+    options = dict(num=64, space="w", sampling="end", batch=32, epsilon=1e-2)
+    assert path_length(BorderOnly(), squared_l2, crop=True, **options) == 0
+    assert path_length(BorderOnly(), squared_l2, crop=False, **options) == pytest.approx(
+        path_length(LinearGenerator(), squared_l2, **options), rel=1e-5)
+
+
 def test_ppl_end_to_end_through_the_cli(weight_files, tmp_path, capsys):
     import json
 
@@ -103,12 +119,17 @@ def test_ppl_end_to_end_through_the_cli(weight_files, tmp_path, capsys):
 
     model = tmp_path / "g.safetensors"
     assert main(["new", "--preset", "tiny", "--resolution", "16", "--out", str(model)]) == 0
-    assert main(["metrics", "--model", str(model), "--metrics", "ppl8_wend", "--vgg-weights", str(weight_files[0]),
+    assert main(["metrics", "--model", str(model), "--metrics", "ppl2_8_wend", "--vgg-weights", str(weight_files[0]),
                  "--lpips-weights", str(weight_files[1])]) == 0
-    record = json.loads((tmp_path / "metric-ppl8_wend.jsonl").read_text())
-    assert record["value"] > 0 and record["feature_network"] == "LPIPS v0.1 VGG16"
+    record = json.loads((tmp_path / "metric-ppl2_8_wend.jsonl").read_text())
+    assert record["value"] > 0 and record["feature_network"] == "LPIPS v0.1 VGG16" and record["crop"] is False
+    # The face crop of 16 px images is too small for VGG16: one line, exit code 2.
+    capsys.readouterr()
+    assert main(["metrics", "--model", str(model), "--metrics", "ppl8_wend", "--vgg-weights", str(weight_files[0]),
+                 "--lpips-weights", str(weight_files[1])]) == 2
+    assert "is 8 px (ppl2_8_wend uses the whole image)" in capsys.readouterr().err
     assert record["weights"]["vgg"] == str(weight_files[0]) and len(record["weights_sha256"]["lpips"]) == 16
     capsys.readouterr()
-    assert main(["metrics", "--model", str(model), "--metrics", "ppl8_wend",
+    assert main(["metrics", "--model", str(model), "--metrics", "ppl2_8_wend",
                  "--vgg-weights", str(tmp_path / "nope.pth"), "--lpips-weights", str(weight_files[1])]) == 2
     assert "no such file" in capsys.readouterr().err

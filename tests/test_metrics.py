@@ -9,9 +9,11 @@ import torch
 from styleforge.cli import main
 from styleforge.errors import StyleforgeError
 from styleforge.metrics import parse_metric
+from styleforge.metrics.fid import feature_statistics, frechet_distance
+from styleforge.metrics.inception_score import inception_score
+from styleforge.metrics.kid import kernel_inception_distance
 from styleforge.metrics.msssim import ms_ssim, msssim_diversity
-from styleforge.metrics.statistics import (feature_statistics, frechet_distance, inception_score,
-                                           kernel_inception_distance, precision_recall)
+from styleforge.metrics.precision_recall import precision_recall
 from styleforge.metrics.swd import laplacian_pyramid, swd
 
 
@@ -91,10 +93,25 @@ def test_metric_names_carry_their_sample_count():
     assert parse_metric("swd2k").num == 2000 and parse_metric("swd2k").name == "swd2k"
     assert parse_metric("msssim500").name == "msssim500"
     assert parse_metric("swd16k", num=300).name == "swd300"
-    with pytest.raises(StyleforgeError, match="Inception"):
-        parse_metric("fid50k_full")
-    assert parse_metric("ppl_wend").name == "ppl50k_wend"
-    assert parse_metric("ppl2k_zfull_crop").variant == "_zfull_crop"
+    fid = parse_metric("fid50k_full")
+    assert (fid.base, fid.num, fid.full, fid.name) == ("fid", 50_000, True, "fid50k_full")
+    assert parse_metric("fid50k_full", num=2000).name == "fid2k_full"
+    assert parse_metric("kid").name == "kid50k" and parse_metric("is50k").num == 50_000
+    pr = parse_metric("pr50k3_full")
+    assert (pr.num, pr.neighbours, pr.full, pr.name) == (50_000, 3, True, "pr50k3_full")
+    assert parse_metric("pr500_k5").name == "pr500_k5" and parse_metric("pr500_k5").neighbours == 5
+    assert parse_metric("pr50k3", num=300).name == "pr300_k3"
+    with pytest.raises(StyleforgeError, match="_full"):
+        parse_metric("is50k_full")
+    assert parse_metric("ppl_wend").name == "ppl50k_wend"  # the reference's names: ppl_* crop, ppl2_* do not
+    assert (parse_metric("ppl2k_zfull").base, parse_metric("ppl2k_zfull").num) == ("ppl", 2000)
+    ppl2 = parse_metric("ppl2_wend")
+    assert (ppl2.base, ppl2.num, ppl2.variant, ppl2.name) == ("ppl2", 50_000, "_wend", "ppl2_50k_wend")
+    assert parse_metric("ppl2_300_zfull").name == "ppl2_300_zfull"
+    assert parse_metric(parse_metric("ppl2_10k_wfull").name) == parse_metric("ppl2_10k_wfull")
+    for bad in ("ppl", "ppl_wend_crop", "ppl2", "ppl_xend"):
+        with pytest.raises(StyleforgeError, match="unknown metric"):
+            parse_metric(bad)
     with pytest.raises(StyleforgeError, match="unknown metric"):
         parse_metric("bogus")
 
@@ -109,4 +126,8 @@ def test_metrics_cli_appends_jsonl_results(tmp_path, capsys):
     capsys.readouterr()
     assert main(["metrics", "--model", str(model), "--metrics", "fid50k_full"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "Inception" in err[0]
+    assert len(err) == 1 and "needs real data" in err[0]
+    for device, message in (("banana", "not a torch device"), ("cuda:7", "CUDA")):
+        with pytest.raises(SystemExit) as stop:
+            main(["metrics", "--model", str(model), "--metrics", "msssim40", "--device", device])
+        assert stop.value.code == 2 and message in capsys.readouterr().err

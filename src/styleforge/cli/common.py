@@ -49,6 +49,24 @@ def psi_type(text: str) -> float:
         raise argparse.ArgumentTypeError(f"truncation psi must be a number, got {text!r}") from None
 
 
+def device_type(text: str) -> str:
+    """A torch device that exists here: 'cpu', 'cuda', 'cuda:1', 'mps'."""
+    import torch
+
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a torch device (e.g. cpu, cuda, cuda:1)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError("CUDA is not available on this machine (this torch build or driver); "
+                                         "use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise argparse.ArgumentTypeError(f"{text}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise argparse.ArgumentTypeError("MPS is not available on this machine; use --device cpu")
+    return text
+
+
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="PATH", help="generator model file")
     parser.add_argument("--trunc", type=psi_type, default=1.0, metavar="PSI",
@@ -57,7 +75,7 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
                         help="per-pixel noise: the model's fixed noise, fresh noise, or none")
     parser.add_argument("--class", dest="class_index", type=int, default=None, metavar="C",
                         help="class index for conditional models")
-    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--network-key", choices=["G_ema", "G"], default=None,
                         help="generator to use from a reference pickle or rosinality checkpoint "
                              "(default: G_ema)")

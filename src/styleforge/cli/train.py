@@ -4,7 +4,7 @@ import sys
 
 from ..train import TRAINING_PRESETS, train, training_config
 from ..train.config import PRECISIONS
-from .common import add_command
+from .common import add_command, device_type
 
 EXAMPLES = """  styleforge train --data toyfaces --preset small --kimg 200 --outdir runs
   styleforge train --data ~/datasets/ffhq256.zip --preset paper256 --kimg 25000 --mirror --outdir runs
@@ -38,7 +38,7 @@ def register(commands) -> None:
     parser.add_argument("--max-size", type=int, default=None, help="use at most N dataset images")
     parser.add_argument("--snap", type=float, default=None, help="snapshot interval in kimg")
     parser.add_argument("--metrics", default=None,
-                        help="metrics at each snapshot, e.g. swd1k,msssim1k, or 'none' (default: the preset's)")
+                        help="metrics at each snapshot, e.g. swd1k,msssim1k, or 'none' (default: the preset's; 'auto' = fid50k_full on CUDA with Inception weights on disk, else swd1k)")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this wall time")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--resume", default=None, metavar="auto|PATH",
@@ -48,7 +48,7 @@ def register(commands) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default=None, help="fp32 (CPU), bf16 / fp16 on CUDA")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 on CUDA")
     parser.add_argument("--channels-last", action="store_true", help="channels-last memory format on CUDA")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    parser.add_argument("--device", type=device_type, default=None, help="cpu or cuda (default: cuda when present)")
 
 
 def _progress_printer():

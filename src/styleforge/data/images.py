@@ -4,6 +4,7 @@ sub-folder names."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -31,6 +32,19 @@ class _Source:
             self.names = sorted(n for n in self.zip.namelist() if not n.endswith("/"))
         else:
             raise StyleforgeError(f"{path} is neither a folder nor a zip archive")
+
+    def content_hash(self, names: list[str]) -> str:
+        """SHA-256 over the names and contents of `names`; for a zip, over the CRC-32 and size its
+        directory records for each member, so a large archive is not read through."""
+        digest = hashlib.sha256()
+        for name in names:
+            digest.update(name.encode() + b"\0")
+            if self.zip is not None:
+                info = self.zip.getinfo(name)
+                digest.update(f"{info.CRC:08x}:{info.file_size}".encode())
+            else:
+                digest.update(hashlib.sha256(self.read(name)).digest())
+        return digest.hexdigest()
 
     def read(self, name: str) -> bytes:
         if self.zip is not None:
@@ -159,6 +173,13 @@ class ImageDataset:
     def image(self, index: int) -> np.ndarray:
         name = self.names[index]
         return image_to_array(read_image(self.source.read(name), name), self.channels)
+
+    def fingerprint(self) -> str:
+        """Content hash of the images (names and bytes), for caching statistics of the dataset;
+        computed once per dataset object (a folder is read through)."""
+        if getattr(self, "_fingerprint", None) is None:
+            self._fingerprint = self.source.content_hash(self.names)
+        return self._fingerprint
 
     def label(self, index: int) -> np.ndarray:
         if self.labels is None:

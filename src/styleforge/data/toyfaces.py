@@ -5,6 +5,7 @@ anti-aliased shapes; the factors play the role of CelebA attributes for FFHQ."""
 from __future__ import annotations
 
 import colorsys
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,13 @@ class ToyFaces:
 
     def __len__(self) -> int:
         return self.size if self.size is not None else 2 ** 31
+
+    def fingerprint(self) -> str:
+        """Hash of the options and of the first images, so a change to the renderer shows."""
+        digest = hashlib.sha256(f"toyfaces:{self.resolution}:{self.seed}:{self.size}:{self.channels}".encode())
+        for index in range(4):
+            digest.update(self.image(index).tobytes())
+        return digest.hexdigest()
 
     def factors(self, index: int) -> dict[str, float]:
         return sample_factors(np.random.default_rng([self.seed, index]))

@@ -46,7 +46,8 @@ class TrainingConfig:
     channels_last: bool = False            # channels-last memory format on CUDA.
     freeze_d: int = 0                      # Freeze the first N layers of D (fine-tuning).
     init_from: str | None = None           # Start from a pretrained model file.
-    metrics: tuple = ("swd1k",)            # Evaluated on G_ema at each snapshot (see styleforge.metrics).
+    metrics: tuple = ("auto",)             # Evaluated on G_ema at each snapshot; 'auto': fid50k_full on a
+    #                                        CUDA device with Inception weights on disk, else swd1k.
     g_overrides: dict = field(default_factory=dict)  # Generator config overrides.
     d_overrides: dict = field(default_factory=dict)  # Discriminator config overrides.
 
@@ -63,10 +64,11 @@ class TrainingConfig:
             raise StyleforgeError("learning rates must be > 0 and --gamma, --pl-weight >= 0")
         if self.pl_weight > 0 and self.pl_batch_shrink < 1:
             raise StyleforgeError("pl_batch_shrink must be >= 1")
-        from ..metrics import parse_metric
+        from ..metrics import AUTO, parse_metric
 
         for name in self.metrics:
-            parse_metric(name)
+            if name != AUTO:
+                parse_metric(name)
         return self
 
     def to_dict(self) -> dict:

@@ -9,8 +9,10 @@ split into the same sub-batches.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -299,12 +301,16 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
     if G.c_dim:
         label_pool = np.stack([dataset.label(i) for i in range(min(len(dataset), 100_000))])
     reals = RealImages(dataset, config.seed, config.mirror)
-    from ..metrics import parse_metric
+    from ..metrics import parse_metric, require_weights, resolve_auto
 
+    config = dataclasses.replace(config, metrics=resolve_auto(config.metrics, ctx.device))
     for name in config.metrics:  # fail now rather than at the first snapshot
-        if parse_metric(name).num > len(dataset):
-            raise StyleforgeError(f"metric {name} needs {parse_metric(name).num} real images but the dataset "
+        spec = parse_metric(name)
+        if spec.num_real(dataset) > len(dataset):
+            raise StyleforgeError(f"metric {name} needs {spec.num_real(dataset)} real images but the dataset "
                                   f"has {len(dataset)}; pick a smaller one (e.g. --metrics swd{len(dataset)})")
+        if ctx.is_main:
+            require_weights(spec)
 
     # Run directory (main process only).
     run_dir, writer = None, None
@@ -465,10 +471,15 @@ def _evaluate_metrics(config: TrainingConfig, G_ema, dataset, snapshot: Path, wr
                       counters: Counters, progress) -> None:
     """Each configured metric on the snapshot: appended to metric-<name>.jsonl in the run directory
     and logged to TensorBoard as metrics/<name>."""
-    from ..metrics import append_result, evaluate, parse_metric
+    from tqdm import tqdm
+
+    from ..metrics import append_result, evaluate, parse_metric, work
 
     for name in config.metrics:
-        record = evaluate(G_ema, parse_metric(name), dataset)
+        spec = parse_metric(name)
+        with tqdm(total=work(spec, dataset), desc=spec.name, unit="img", leave=False,
+                  disable=not sys.stderr.isatty()) as bar:
+            record = evaluate(G_ema, spec, dataset, progress=bar.update)
         record["kimg"] = counters.cur_nimg / 1000
         append_result(record, snapshot)
         writer.scalars({f"metrics/{record['metric']}": record["value"]}, step=counters.cur_nimg)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import os
 import urllib.request
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,15 +24,32 @@ class WeightFile:
     name: str                   # file name in the cache / weights folder
     url: str                    # published location
     sha256_prefix: str | None   # leading hex digits of the SHA-256 when the publisher states them
-    description: str
+    network: str                # what the file is for, in messages
+    layout: str                 # which publication and key layout
+    option: str                 # the command-line option that takes its path
 
 
 VGG16_TORCHVISION = WeightFile(
     "vgg16-397923af.pth", "https://download.pytorch.org/models/vgg16-397923af.pth", "397923af",
-    "VGG16 ImageNet weights in torchvision's layout (features.N / classifier.N)")
+    "VGG16 ImageNet weights", "torchvision's layout: features.N / classifier.N", "--vgg-weights")
+INCEPTION_NVIDIA = WeightFile(
+    "inception-2015-12-05.pt",
+    "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/inception-2015-12-05.pt",
+    None, "Inception-v3 FID weights", "stylegan2-ada-pytorch's TorchScript file: layers.* / output.*",
+    "--inception-weights")
+INCEPTION_PYTORCH_FID = WeightFile(
+    "pt_inception-2015-12-05-6726825d.pth",
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+    "6726825d", "Inception-v3 FID weights", "pytorch-fid's layout: Mixed_5b.* / fc.*", "--inception-weights")
+INCEPTION_TORCH_FIDELITY = WeightFile(
+    "weights-inception-2015-12-05-6726825d.pth",
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth",
+    "6726825d", "Inception-v3 FID weights", "torch-fidelity's copy, pytorch-fid's layout", "--inception-weights")
+# The reference's own file first; the conversions of the same TF graph by pytorch-fid / torch-fidelity next.
+INCEPTION_FILES = (INCEPTION_NVIDIA, INCEPTION_PYTORCH_FID, INCEPTION_TORCH_FIDELITY)
 LPIPS_VGG_V01 = WeightFile(
     "lpips-v0.1-vgg.pth", "https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/vgg.pth",
-    None, "LPIPS v0.1 linear heads for VGG16 (lin0..lin4.model.1.weight)")
+    None, "LPIPS v0.1 heads", "linear heads for VGG16: lin0..lin4.model.1.weight", "--lpips-weights")
 
 
 def cache_dir() -> Path:
@@ -46,7 +65,15 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _fetch_hint(specs: tuple[WeightFile, ...]) -> str:
+    """What to do by hand: fetch one of the files into the cache, or give its path."""
+    urls = " or ".join(spec.url for spec in specs)
+    return (f"fetch {urls} and save it under its own name in {cache_dir()} (or in $STYLEFORGE_WEIGHTS), "
+            f"or give its path with {specs[0].option}")
+
+
 def _download(spec: WeightFile, target: Path) -> None:
+    """Fetch a published file with a progress bar; nothing is left behind on failure."""
     from tqdm import tqdm
 
     try:
@@ -60,27 +87,51 @@ def _download(spec: WeightFile, target: Path) -> None:
             if spec.sha256_prefix and not sha256(tmp).startswith(spec.sha256_prefix):
                 raise StyleforgeError(f"downloaded {spec.name} does not match its checksum {spec.sha256_prefix}…")
     except OSError as error:
-        raise StyleforgeError(
-            f"{spec.description} not found and could not be downloaded ({error}); fetch {spec.url} and "
-            f"save it as {cache_dir() / spec.name}, or pass its path with --weights") from None
+        raise StyleforgeError(f"{spec.name}: {getattr(error, 'reason', None) or error}") from None
+
+
+def find_local(spec: WeightFile) -> Path | None:
+    """The file in $STYLEFORGE_WEIGHTS or the cache, if there; never downloads."""
+    folders = [Path(os.environ["STYLEFORGE_WEIGHTS"])] if os.environ.get("STYLEFORGE_WEIGHTS") else []
+    for candidate in [folder / spec.name for folder in folders + [cache_dir()]]:
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def resolve(spec: WeightFile, path: str | os.PathLike | None = None, download: bool = True) -> Path:
     """The local file for `spec` (see the module docstring for the search order)."""
+    return resolve_any((spec,), path, download)
+
+
+def resolve_any(specs: tuple[WeightFile, ...], path: str | os.PathLike | None = None,
+                download: bool = True) -> Path:
+    """The first of several interchangeable files found locally, else the first that downloads."""
     if path is not None:
         return existing_file(path)
-    candidates = []
-    if os.environ.get("STYLEFORGE_WEIGHTS"):
-        candidates.append(Path(os.environ["STYLEFORGE_WEIGHTS"]) / spec.name)
-    candidates.append(cache_dir() / spec.name)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+    for spec in specs:
+        found = find_local(spec)
+        if found is not None:
+            return found
+    what = specs[0].network
     if not download:
-        raise StyleforgeError(f"{spec.description} not found: fetch {spec.url} and save it as "
-                              f"{cache_dir() / spec.name} (or in $STYLEFORGE_WEIGHTS), or pass --weights")
-    _download(spec, cache_dir() / spec.name)
-    return cache_dir() / spec.name
+        raise StyleforgeError(f"{what} not found: {_fetch_hint(specs)}")
+    errors = []
+    for spec in specs:
+        try:
+            _download(spec, cache_dir() / spec.name)
+            return cache_dir() / spec.name
+        except StyleforgeError as error:
+            errors.append(str(error))
+    raise StyleforgeError(f"{what} not found and not downloaded ({'; '.join(errors)}): {_fetch_hint(specs)}")
+
+
+def _is_torchscript(path: Path) -> bool:
+    """TorchScript archives are zips holding a code/ folder beside the data."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any("/code/" in name or name.startswith("code/") for name in archive.namelist())
 
 
 def load_state(path: Path, spec: WeightFile) -> dict[str, torch.Tensor]:
@@ -89,7 +140,12 @@ def load_state(path: Path, spec: WeightFile) -> dict[str, torch.Tensor]:
         raise StyleforgeError(f"{path} does not match the published checksum {spec.sha256_prefix}… "
                               "(truncated or a different file)")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        if _is_torchscript(path):  # we take its parameters; its forward never runs
+            with warnings.catch_warnings():  # torch.jit is deprecated, but NVIDIA's files use it
+                warnings.simplefilter("ignore", DeprecationWarning)
+                state = torch.jit.load(str(path), map_location="cpu").state_dict()
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for corrupt or foreign files
         raise StyleforgeError(f"{path} is not a readable weights file ({str(error).splitlines()[0]})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

@@ -1,0 +1,157 @@
+"""Feature extraction for the feature-space metrics: the extractors (Inception-v3 pool_3 for FID,
+KID and IS; VGG16 fc2 for precision/recall), streamed over generated images or a dataset in
+batches, with real-data results cached on disk.
+
+Both sides are fed the same way as in the reference: uint8 pixels, generated images quantized with
+(x · 127.5 + 128).clamp(0, 255) before the network sees them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import StyleforgeError
+from ..files import atomic_path
+from ..latents import z_from_seeds
+from .networks import weights as weight_files
+
+_IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+_IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
+@dataclass
+class FeatureExtractor:
+    """A feature network with everything that decides its numbers, for records and cache keys."""
+
+    name: str                  # e.g. 'inception-v3-fid/pool_3'
+    network: torch.nn.Module
+    weights: Path
+    resize: str
+    dims: int
+    embed: Callable = field(repr=False)  # (network, uint8 pixels [N, C, H, W]) → [N, dims]
+    _sha256: str | None = field(default=None, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        if self._sha256 is None:
+            self._sha256 = weight_files.sha256(self.weights)
+        return self._sha256
+
+    def describe(self) -> dict:
+        return {"feature_network": self.name, "weights": str(self.weights),
+                "weights_sha256": self.sha256[:16], "resize": self.resize}
+
+    @torch.no_grad()
+    def __call__(self, pixels: torch.Tensor) -> np.ndarray:
+        device = next(self.network.parameters()).device
+        return self.embed(self.network, pixels.to(device)).float().cpu().numpy()
+
+
+def inception_extractor(path=None, download: bool = True) -> FeatureExtractor:
+    from .networks import load_inception
+    from .networks.inception import FEATURES
+
+    found = weight_files.resolve_any(weight_files.INCEPTION_FILES, path, download)
+    return FeatureExtractor("inception-v3-fid/pool_3", load_inception(found), found,
+                            "TF-1 bilinear to 299 (as inception-2015-12-05.pt)", FEATURES,
+                            lambda net, pixels: net.features(pixels))
+
+
+def _vgg_fc2(network, pixels: torch.Tensor) -> torch.Tensor:
+    x = pixels.float() / 255
+    if x.shape[1] == 1:
+        x = x.repeat(1, 3, 1, 1)
+    if x.shape[-2:] != (224, 224):
+        x = F.interpolate(x, size=(224, 224), mode="bilinear", align_corners=False, antialias=True)
+    return network.fc2((x - _IMAGENET_MEAN.to(x)) / _IMAGENET_STD.to(x))
+
+
+def vgg16_extractor(path=None, download: bool = True) -> FeatureExtractor:
+    from .networks import load_vgg16
+
+    found = weight_files.resolve(weight_files.VGG16_TORCHVISION, path, download)
+    return FeatureExtractor("vgg16-torchvision/fc2", load_vgg16(found), found,
+                            "antialiased bilinear to 224, ImageNet mean/std", 4096, _vgg_fc2)
+
+
+def to_pixels(images: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] floats → uint8 with the reference's rounding."""
+    return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+
+
+@torch.no_grad()
+def generator_features(G, extractor: FeatureExtractor, num: int, batch: int = 32,
+                       progress: Callable | None = None, seed: int = 0) -> np.ndarray:
+    """Features [num, D] of images from z seeds 0..num−1 (classes in turn for a conditional G),
+    with per-layer noise drawn afresh (the reference's default) from a generator seeded by `seed`."""
+    device = next(G.parameters()).device
+    out = []
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        for start in range(0, num, batch):
+            seeds = list(range(start, min(start + batch, num)))
+            c = torch.eye(G.c_dim, device=device)[[s % G.c_dim for s in seeds]] if G.c_dim else None
+            images = G(z_from_seeds(seeds, G.z_dim, device), c, noise_mode="random")
+            out.append(extractor(to_pixels(images)))
+            if progress is not None:
+                progress(len(seeds))
+    return np.concatenate(out)
+
+
+def stats_dir() -> Path:
+    return weight_files.cache_dir().parent / "stats"
+
+
+def _cache_path(dataset, extractor: FeatureExtractor, num: int, kind: str) -> Path:
+    key = {"dataset": dataset.fingerprint(), "resolution": dataset.resolution, "channels": dataset.channels,
+           "num": num, "network": extractor.name, "weights_sha256": extractor.sha256,
+           "resize": extractor.resize, "kind": kind, "version": 1}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+    return stats_dir() / f"{getattr(dataset, 'name', 'data')}-{kind}-{digest}.npz"
+
+
+def dataset_features(dataset, extractor: FeatureExtractor, num: int, kind: str = "features",
+                     batch: int = 32, progress: Callable | None = None,
+                     cache: bool = True) -> dict[str, np.ndarray]:
+    """Real-data features of the first `num` images: {'features'} or, for kind='mean_cov', the
+    float64 {'mean', 'cov'} alone. Cached under ~/.cache/styleforge/stats by dataset content hash,
+    resolution, count, network, weights and resize; recomputed only when one of those changes."""
+    from .fid import feature_statistics
+
+    if len(dataset) < num:
+        raise StyleforgeError(f"the dataset has {len(dataset)} images; the metric needs {num} (use --num)")
+    path = _cache_path(dataset, extractor, num, kind) if cache else None
+    if path is not None and path.is_file():
+        try:
+            with np.load(path) as stored:
+                result = {k: stored[k] for k in stored.files}
+            if progress is not None:
+                progress(num)
+            return result
+        except (OSError, ValueError):
+            pass  # a damaged cache entry is recomputed below
+    features = []
+    for start in range(0, num, batch):
+        indices = range(start, min(start + batch, num))
+        pixels = torch.from_numpy(np.stack([dataset.image(i) for i in indices]))
+        features.append(extractor(pixels))
+        if progress is not None:
+            progress(len(indices))
+    features = np.concatenate(features)
+    result = {"features": features}
+    if kind == "mean_cov":
+        mean, cov = feature_statistics(features)
+        result = {"mean": mean, "cov": cov}
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **result)
+    return result
