@@ -18,7 +18,7 @@ import torch
 
 from ..errors import StyleforgeError
 from ..files import atomic_path
-from ..latents import z_from_seeds
+from .features import seed_batches
 from .msssim import msssim_diversity
 from .swd import swd
 
@@ -116,19 +116,13 @@ def parse_metric(text: str, num: int | None = None) -> MetricSpec:
     return spec
 
 
-@torch.no_grad()
 def generated_images(G, count: int, batch: int = 32, progress: Callable | None = None) -> torch.Tensor:
     """count images [N, C, H, W] in [-1, 1] from seeds 0..count-1 (constant noise), on the CPU."""
-    device = next(G.parameters()).device
     out = []
-    for start in range(0, count, batch):
-        seeds = list(range(start, min(start + batch, count)))
-        c = None
-        if G.c_dim:  # classes in turn, for conditional models
-            c = torch.eye(G.c_dim, device=device)[[s % G.c_dim for s in seeds]]
-        out.append(G(z_from_seeds(seeds, G.z_dim, device), c).clamp(-1, 1).cpu())
+    for images in seed_batches(G, count, batch):
+        out.append(images.clamp(-1, 1).cpu())
         if progress is not None:
-            progress(len(seeds))
+            progress(len(images))
     return torch.cat(out)
 
 

@@ -87,21 +87,29 @@ def to_pixels(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def seed_batches(G, count: int, batch: int = 32, noise_mode: str = "const"):
+    """Images [≤ batch, C, H, W] from z seeds 0..count−1, a batch at a time (classes in turn for a
+    conditional G)."""
+    device = next(G.parameters()).device
+    for start in range(0, count, batch):
+        seeds = list(range(start, min(start + batch, count)))
+        c = torch.eye(G.c_dim, device=device)[[s % G.c_dim for s in seeds]] if G.c_dim else None
+        yield G(z_from_seeds(seeds, G.z_dim, device), c, noise_mode=noise_mode)
+
+
+@torch.no_grad()
 def generator_features(G, extractor: FeatureExtractor, num: int, batch: int = 32,
                        progress: Callable | None = None, seed: int = 0) -> np.ndarray:
-    """Features [num, D] of images from z seeds 0..num−1 (classes in turn for a conditional G),
-    with per-layer noise drawn afresh (the reference's default) from a generator seeded by `seed`."""
+    """Features [num, D] of images from z seeds 0..num−1, with per-layer noise drawn afresh (the
+    reference's default) from a generator seeded by `seed`."""
     device = next(G.parameters()).device
     out = []
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        for start in range(0, num, batch):
-            seeds = list(range(start, min(start + batch, num)))
-            c = torch.eye(G.c_dim, device=device)[[s % G.c_dim for s in seeds]] if G.c_dim else None
-            images = G(z_from_seeds(seeds, G.z_dim, device), c, noise_mode="random")
+        for images in seed_batches(G, num, batch, noise_mode="random"):
             out.append(extractor(to_pixels(images)))
             if progress is not None:
-                progress(len(seeds))
+                progress(len(images))
     return np.concatenate(out)
 
 
