@@ -1,33 +1,98 @@
-"""Writes network pickles with the exact structure of stylegan2-ada-pytorch's, for tests only.
+"""Writes network pickles in the real layout of NVIDIA's code, for the cases the real files in
+tests/fixtures/nvidia-pickles do not cover (a module source that must never run, hostile payloads).
 
-A throwaway `torch_utils.persistence` (and `dnnlib.util`) package is written to a temporary folder,
-imported just long enough to pickle, then removed from sys.path and sys.modules, so the importer
-under test must read the file without it.
+Throwaway `torch_utils.persistence`, `dnnlib.util` and `dnnlib.tflib.network` modules are put in
+sys.modules just long enough to pickle, then removed, so the importer under test must read the files
+without them. Records carry bare class names (`'Generator'`, `'SynthesisLayer'`, ...) as
+`torch_utils.persistence` writes them.
 """
 
 import collections
-import importlib
+import contextlib
 import pickle
+import re
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
 import torch
 
-PERSISTENCE_SRC = '''
+BUFFER_NAMES = ("noise_const", "w_avg", "resample_filter")
+PLACEHOLDER = b"# module source omitted in this fixture\n"
+
+
 def _reconstruct_persistent_obj(meta):
     raise RuntimeError("this stand-in only writes test files")
 
 
 class Persistent:
+    """What torch_utils.persistence pickles: `_reconstruct_persistent_obj(meta)`."""
+
     def __init__(self, meta):
         self.meta = meta
 
     def __reduce__(self):
         return (_reconstruct_persistent_obj, (self.meta,))
-'''
-EASYDICT_SRC = "class EasyDict(dict):\n    pass\n"
-BUFFER_NAMES = ("noise_const", "w_avg", "resample_filter")
+
+
+class EasyDict(dict):
+    pass
+
+
+class Network:
+    """What dnnlib.tflib.network.Network pickles: the class, then its state dict."""
+
+    def __init__(self, state):
+        self._state = state
+
+    def __getstate__(self):
+        return self._state
+
+
+@contextlib.contextmanager
+def nvidia_modules():
+    """Registers the stand-in modules under NVIDIA's module names while pickling."""
+    made = {}
+    for name, members in {"torch_utils.persistence": (_reconstruct_persistent_obj, Persistent),
+                          "dnnlib.util": (EasyDict,), "dnnlib.tflib.network": (Network,)}.items():
+        module = types.ModuleType(name)
+        for member in members:
+            setattr(module, member.__name__, member)
+            member.__module__ = name
+        made[name] = module
+    for parent in ("torch_utils", "dnnlib", "dnnlib.tflib"):
+        made[parent] = types.ModuleType(parent)
+    sys.modules.update(made)
+    try:
+        yield
+    finally:
+        for name in made:
+            sys.modules.pop(name, None)
+
+
+def _class_name(path: str, kind: str) -> str:
+    """The class NVIDIA's code uses for the module at `path` of a G or D."""
+    leaf = path.rsplit(".", 1)[-1]
+    if kind == "G":
+        if leaf == "mapping":
+            return "MappingNetwork"
+        if leaf == "synthesis":
+            return "SynthesisNetwork"
+        if re.fullmatch(r"b\d+", leaf):
+            return "SynthesisBlock"
+        if leaf in ("conv0", "conv1"):
+            return "SynthesisLayer"
+        if leaf == "torgb":
+            return "ToRGBLayer"
+        return "Conv2dLayer" if leaf == "skip" else "FullyConnectedLayer"
+    if leaf == "b4":
+        return "DiscriminatorEpilogue"
+    if re.fullmatch(r"b\d+", leaf):
+        return "DiscriminatorBlock"
+    if leaf == "mapping":
+        return "MappingNetwork"
+    return "FullyConnectedLayer" if leaf in ("fc", "out", "embed") or leaf.startswith("fc") else "Conv2dLayer"
 
 
 def _module_tree(state: dict) -> dict:
@@ -41,48 +106,63 @@ def _module_tree(state: dict) -> dict:
     return tree
 
 
-def _record(persistence, class_name: str, tree: dict, marker: Path, init_kwargs=None):
+def _record(class_name: str, tree: dict, kind: str, source: str, path: str = "", init_kwargs=None):
     params, buffers, modules = collections.OrderedDict(), collections.OrderedDict(), collections.OrderedDict()
     for name, value in tree.items():
         if isinstance(value, dict):
-            modules[name] = _record(persistence, "training.networks.Layer", value, marker)
+            child = f"{path}.{name}" if path else name
+            modules[name] = _record(_class_name(child, kind), value, kind, source, child)
         elif name in BUFFER_NAMES:
             buffers[name] = value.clone()
         else:
             params[name] = torch.nn.Parameter(value.clone(), requires_grad=False)
     state = {"training": False, "_parameters": params, "_buffers": buffers, "_modules": modules,
-             "_init_args": (), "_init_kwargs": init_kwargs if init_kwargs is not None else {},
-             "w_avg_beta": np.float64(0.995), "dtype": np.dtype("float32"),
-             "_non_persistent_buffers_set": set()}
-    # If anything ever executed module_src, the marker file would appear.
-    source = f"open({str(marker)!r}, 'w').write('executed')\n"
-    return persistence.Persistent({"type": "class", "version": 6, "module_src": source,
-                                   "class_name": class_name, "state": state})
+             "_init_args": (), "_init_kwargs": EasyDict(init_kwargs or {}),
+             "dtype": np.dtype("float32"), "_non_persistent_buffers_set": set()}
+    return Persistent({"type": "class", "version": 6, "module_src": source,
+                       "class_name": class_name, "state": state})
 
 
-def write_reference_pickle(path: Path, networks: dict, workdir: Path, marker: Path) -> None:
-    """networks: {'G': (state, kwargs), 'D': (...), 'G_ema': (...)} in the reference layout."""
-    package = workdir / "refpkgs"
-    (package / "torch_utils").mkdir(parents=True, exist_ok=True)
-    (package / "dnnlib").mkdir(parents=True, exist_ok=True)
-    (package / "torch_utils" / "__init__.py").write_text("")
-    (package / "torch_utils" / "persistence.py").write_text(PERSISTENCE_SRC)
-    (package / "dnnlib" / "__init__.py").write_text("")
-    (package / "dnnlib" / "util.py").write_text(EASYDICT_SRC)
-    sys.path.insert(0, str(package))
-    try:
-        persistence = importlib.import_module("torch_utils.persistence")
-        util = importlib.import_module("dnnlib.util")
-        data = {"augment_pipe": None,
-                "training_set_kwargs": util.EasyDict(path="ffhq.zip", resolution=np.int64(32))}
+def write_reference_pickle(path: Path, networks: dict, marker: Path, source: str | None = None) -> None:
+    """networks: {'G': (state, kwargs), 'D': (...), 'G_ema': (...)} in stylegan2-ada-pytorch's key
+    layout. The module source, by default, would write `marker` if anything ever executed it."""
+    source = source if source is not None else f"open({str(marker)!r}, 'w').write('executed')\n"
+    data = {"augment_pipe": None}
+    with nvidia_modules():
+        data["training_set_kwargs"] = EasyDict(path="ffhq.zip", resolution=np.int64(32))
         for key, (state, kwargs) in networks.items():
-            kind = "Discriminator" if key == "D" else "Generator"
-            data[key] = _record(persistence, f"training.networks.{kind}", _module_tree(state), marker,
-                                util.EasyDict(kwargs))
+            kind = "D" if key == "D" else "G"
+            record = _record("Discriminator" if kind == "D" else "Generator", _module_tree(state), kind,
+                             source, init_kwargs=kwargs)
+            if kind == "D":  # the parameter-free minibatch-stddev layer is a record of its own
+                epilogue = (kwargs or {}).get("epilogue_kwargs") or {}
+                mbstd = _record("MinibatchStdLayer", {}, kind, source)
+                mbstd.meta["state"].update(group_size=epilogue.get("mbstd_group_size", 4),
+                                           num_channels=epilogue.get("mbstd_num_channels", 1))
+                record.meta["state"]["_modules"]["b4"].meta["state"]["_modules"]["mbstd"] = mbstd
+            data[key] = record
         with open(path, "wb") as f:
-            pickle.dump(data, f)
-    finally:
-        sys.path.remove(str(package))
-        for name in list(sys.modules):
-            if name.split(".")[0] in ("torch_utils", "dnnlib"):
-                del sys.modules[name]
+            pickle.dump(data, f, protocol=3)
+
+
+def write_tf_pickle(path: Path, networks) -> None:
+    """A TensorFlow-layout pickle: a tuple of dnnlib.tflib.network.Network states (dicts whose
+    `components` values are states too)."""
+    def build(state):
+        state = dict(state)
+        state["components"] = {k: build(v) for k, v in (state.get("components") or {}).items()}
+        return Network(state)
+
+    with nvidia_modules():
+        data = tuple(build(state) for state in networks)
+        with open(path, "wb") as f:
+            pickle.dump(data, f, protocol=4)
+
+
+def with_module_source(pickle_bytes: bytes, source: str) -> bytes:
+    """A protocol-3 fixture pickle with its placeholder module source replaced by `source`."""
+    encoded = source.encode()
+    old = b"X" + len(PLACEHOLDER).to_bytes(4, "little") + PLACEHOLDER
+    new = b"X" + len(encoded).to_bytes(4, "little") + encoded
+    assert pickle_bytes.count(old) >= 1
+    return pickle_bytes.replace(old, new)

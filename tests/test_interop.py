@@ -138,8 +138,26 @@ def test_rosinality_export_refuses_what_the_format_cannot_hold():
 def test_rosinality_file_with_unknown_globals_is_refused(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"g_ema": {}, "args": object.__new__(_Payload)}, path)
-    with pytest.raises(sf.StyleforgeError, match="could not be read safely"):
+    with pytest.raises(sf.StyleforgeError, match="could not be read safely") as refused:
         sf.load(path)
+    message = str(refused.value)
+    assert "test_interop._Payload" in message and "weights_only" not in message
+    assert len(message.splitlines()) == 1
+
+
+def test_exported_files_respect_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        export_rosinality(tmp_path / "g.pt", G=tiny("G"))
+        sf.save(tiny("G"), tmp_path / "g.safetensors")
+        path = export_reference(tiny("D"), tmp_path / "d.safetensors")
+        for written in (tmp_path / "g.pt", tmp_path / "g.safetensors", path, path.with_suffix(".json")):
+            assert written.stat().st_mode & 0o777 == 0o644, written
+        os.umask(0o077)
+        sf.save(tiny("G"), tmp_path / "private.safetensors")
+        assert (tmp_path / "private.safetensors").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
 
 
 class _Payload:
@@ -171,7 +189,7 @@ def reference_pickle(tmp_path, reference_fixture):
     marker = tmp_path / "EXECUTED"
     path = tmp_path / "network-snapshot-000100.pkl"
     write_reference_pickle(path, {"G": (g_state, config["G_kwargs"]), "D": (d_state, config["D_kwargs"]),
-                                  "G_ema": (g_state, config["G_kwargs"])}, tmp_path, marker)
+                                  "G_ema": (g_state, config["G_kwargs"])}, marker)
     assert "torch_utils" not in sys.modules
     return path, marker
 
@@ -210,8 +228,8 @@ def test_malicious_pickle_is_refused_and_nothing_runs(tmp_path):
 def test_pickle_with_an_unsupported_network_class(tmp_path, reference_fixture):
     g_state, _, _, config = reference_fixture
     path = tmp_path / "sg3.pkl"
-    write_reference_pickle(path, {"G_ema": (g_state, config["G_kwargs"])}, tmp_path, tmp_path / "m")
-    data = path.read_bytes().replace(b"training.networks.Generator", b"training.networks.Generatxr")
+    write_reference_pickle(path, {"G_ema": (g_state, config["G_kwargs"])}, tmp_path / "m")
+    data = path.read_bytes().replace(b"\x09\x00\x00\x00Generator", b"\x09\x00\x00\x00Generatxr")
     path.write_bytes(data)
     with pytest.raises(sf.StyleforgeError, match="only StyleGAN2"):
         sf.load(path)

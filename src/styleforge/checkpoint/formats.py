@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -22,7 +23,7 @@ from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file
 from . import native
 from .reference import from_reference, to_reference
-from .reference_pickle import load_network_pickle
+from .reference_pickle import NETWORK_KEYS, load_network_pickle, network_from_pickle, read_network_pickle
 from .rosinality import (discriminator_from_rosinality, discriminator_to_rosinality,
                          generator_from_rosinality, generator_to_rosinality, rosinality_args)
 
@@ -59,14 +60,26 @@ def detect_format(path: str | os.PathLike) -> str:
                           "rosinality checkpoint)")
 
 
+def _torch_load_reason(error: Exception) -> str:
+    """One line for a failed weights-only torch.load: the refused global by name, without PyTorch's
+    advice to switch the protection off."""
+    text = str(error)
+    refused = re.search(r"GLOBAL ([\w.]+)", text)
+    if refused:
+        return (f"it asks for {refused.group(1)}, which is not part of a checkpoint's data "
+                "(refused; nothing was executed)")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
 def _load_torch_checkpoint(path) -> dict:
     """torch.load with weights_only=True, allowing argparse.Namespace (rosinality's `args`)."""
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises UnpicklingError / RuntimeError variants
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise StyleforgeError(f"{path} could not be read safely as a torch checkpoint: {message}") from None
+        raise StyleforgeError(f"{path} could not be read safely as a torch checkpoint: "
+                              f"{_torch_load_reason(error)}") from None
     if not isinstance(data, dict):
         raise StyleforgeError(f"{path} is a torch file but not a checkpoint dict")
     return data
@@ -108,9 +121,31 @@ def load_networks(path: str | os.PathLike) -> dict:
     return _reference_export(path)
 
 
+def network_keys(path: str | os.PathLike) -> list[str]:
+    """The networks a file holds ('G', 'D', 'G_ema', or the one kind of a single-network file),
+    listed without converting any of them."""
+    fmt = detect_format(path)
+    if fmt == "reference-pickle":
+        return read_network_pickle(path).keys
+    if fmt == "rosinality":
+        data = _load_torch_checkpoint(path)
+        return [ours for ours, theirs in (("G", "g"), ("D", "d"), ("G_ema", "g_ema"))
+                if isinstance(data.get(theirs), dict)]
+    if fmt == "styleforge":
+        return [native.read_metadata(path)["kind"]]
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        return [(f.metadata() or {}).get("kind")]
+
+
 def load(path: str | os.PathLike, network_key: str | None = None, device: str | torch.device = "cpu"):
     """Load a G or D from any supported file; from files with several networks, `network_key`
     picks one (default: G_ema, then G)."""
+    if network_key is not None and network_key not in NETWORK_KEYS:
+        raise StyleforgeError(f"network_key must be one of {', '.join(NETWORK_KEYS)}, got {network_key!r}")
+    if detect_format(path) == "reference-pickle":  # convert only the network asked for
+        pkl = read_network_pickle(path)
+        key = network_key or next(k for k in ("G_ema", "G", "D") if k in pkl.entries)
+        return network_from_pickle(pkl, key).to(device).eval()
     networks = load_networks(path)
     if network_key is None:
         network_key = next((k for k in ("G_ema", "G", "D") if k in networks))

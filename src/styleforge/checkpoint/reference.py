@@ -125,6 +125,15 @@ def config_from_reference_kwargs(kwargs: dict, kind: str) -> GeneratorConfig | D
         resample_filter=tuple(block.pop("resample_filter", (1, 3, 3, 1))),
         conv_clamp=kw.pop("conv_clamp", None), num_fp16_res=kw.pop("num_fp16_res", 0),
         activation=activation)
+    # The label mapping's widths are cmap_dim unless given otherwise (legacy.py writes them out).
+    cmap_dim = config.cmap_dim if config.cmap_dim is not None else config.channels_at(4)
+    for name in ("embed_features", "layer_features"):
+        value = mapping.pop(name, None)
+        if value is not None and config.c_dim > 0 and value != cmap_dim:
+            raise StyleforgeError(f"discriminator mapping {name}={value} differs from cmap_dim {cmap_dim}; "
+                                  "not supported")
+    if mapping.pop("w_avg_beta", None) is not None:
+        raise StyleforgeError("a discriminator's label mapping has no w_avg (w_avg_beta must be None)")
     for where, leftover in (("discriminator", kw), ("block", block), ("mapping", mapping),
                             ("epilogue", epilogue)):
         _reject_unknown(where, leftover)

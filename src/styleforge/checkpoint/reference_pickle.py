@@ -1,111 +1,59 @@
-"""Network pickles of stylegan2-ada-pytorch (and the StyleGAN2 networks in stylegan3 pickles),
-read without executing any code from the file.
+"""NVIDIA network pickles → our networks, without executing anything stored in them.
 
-Such a file is a plain pickle of a dict (`G`, `D`, `G_ema`, `augment_pipe`, `training_set_kwargs`).
-Each network is stored through the reference's `torch_utils.persistence`: the global
-`_reconstruct_persistent_obj(meta)` with meta = {type, version, module_src, class_name, state}, where
-state is the module's `__dict__` (`_parameters`, `_buffers`, `_modules` recursively, `_init_kwargs`).
-Our unpickler allows only the globals such files need, replaces `_reconstruct_persistent_obj` with a
-stub that keeps `meta` as data (the `module_src` text is never executed), loads each nested tensor
-storage with `torch.load(weights_only=True)`, and refuses every other global by name.
+Two layouts (both read by `safe_pickle.read_pickle`):
+- PyTorch (stylegan2-ada-pytorch, stylegan3): a dict `G, D, G_ema, augment_pipe, training_set_kwargs`,
+  each network a `torch_utils.persistence` record (bare class name, module source, module state). The
+  family is identified from data (`reference_families`), every constructor argument the pickle leaves
+  out is filled from that family's defaults and the layers' own attributes, then the weights load via
+  `from_reference`.
+- TensorFlow (StyleGAN2): a tuple `(G, D, Gs)` of `dnnlib.tflib.network.Network` states, converted by
+  `tf_pickle` (Gs → our G_ema).
 """
 
 from __future__ import annotations
 
-import io
-import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ..errors import StyleforgeError
+from ..models.mapping import MappingNetwork
+from .reference import from_reference
+from .reference_families import (SG3_ALIAS_FREE, Identity, discriminator_kwargs, generator_kwargs,
+                                 identify)
+from .safe_pickle import PersistentRecord, TFNetworkRecord, plain, read_pickle
+from .state import load_state_strict
+from .tf_pickle import describe_tf_pickle, tf_network
 
 NETWORK_KEYS = ("G", "D", "G_ema")
-SUPPORTED_CLASSES = {
-    "training.networks.Generator": "G", "training.networks.Discriminator": "D",
-    "training.networks_stylegan2.Generator": "G", "training.networks_stylegan2.Discriminator": "D",
-}
+TF_KEYS = {"G": 0, "D": 1, "G_ema": 2}
 
 
 @dataclass
-class PersistentRecord:
-    """What `_reconstruct_persistent_obj(meta)` would have rebuilt, kept as plain data."""
+class NetworkPickle:
+    """A read network pickle: its layout ('pytorch' or 'tensorflow') and its entries as data."""
 
-    class_name: str
-    state: dict
-    version: int | None = None
-    extra: dict = field(default_factory=dict)
+    path: str
+    layout: str
+    entries: dict           # {key: PersistentRecord | TFNetworkRecord} for the keys present
 
-
-class _EasyDict(dict):
-    """Stand-in for dnnlib.util.EasyDict: a dict (attribute access is not needed here)."""
-
-
-def _reconstruct_persistent_obj(meta: dict) -> PersistentRecord:
-    if not isinstance(meta, dict) or meta.get("type") != "class":
-        raise StyleforgeError("unsupported persistent object in network pickle")
-    return PersistentRecord(class_name=str(meta.get("class_name")), state=dict(meta.get("state") or {}),
-                            version=meta.get("version"))
+    @property
+    def keys(self) -> list[str]:
+        return [k for k in NETWORK_KEYS if self.entries.get(k) is not None]
 
 
-def _load_storage_from_bytes(data: bytes):
-    return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+def read_network_pickle(path) -> NetworkPickle:
+    """Read a PyTorch or TensorFlow network pickle as data (nothing in it is executed)."""
+    data = read_pickle(path)
+    if isinstance(data, tuple) and len(data) == 3 and all(isinstance(n, TFNetworkRecord) for n in data):
+        return NetworkPickle(str(path), "tensorflow", {k: data[i] for k, i in TF_KEYS.items()})
+    if isinstance(data, dict) and any(isinstance(data.get(k), PersistentRecord) for k in NETWORK_KEYS):
+        return NetworkPickle(str(path), "pytorch", {k: data[k] for k in NETWORK_KEYS if data.get(k) is not None})
+    raise StyleforgeError(f"{path} is a pickle but not a network pickle (neither a dict with G / D / G_ema "
+                          "networks nor a TensorFlow (G, D, Gs) tuple)")
 
 
-def _numpy_scalar():
-    try:
-        from numpy._core.multiarray import scalar
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import scalar
-    return scalar
-
-
-_ALLOWED = {
-    ("torch_utils.persistence", "_reconstruct_persistent_obj"): lambda: _reconstruct_persistent_obj,
-    ("torch._utils", "_rebuild_parameter"): lambda: torch._utils._rebuild_parameter,
-    ("torch._utils", "_rebuild_tensor_v2"): lambda: torch._utils._rebuild_tensor_v2,
-    ("torch.storage", "_load_from_bytes"): lambda: _load_storage_from_bytes,
-    ("torch", "Size"): lambda: torch.Size,
-    ("collections", "OrderedDict"): lambda: __import__("collections").OrderedDict,
-    ("numpy", "dtype"): lambda: np.dtype,
-    ("numpy.core.multiarray", "scalar"): _numpy_scalar,
-    ("numpy._core.multiarray", "scalar"): _numpy_scalar,
-    ("dnnlib.util", "EasyDict"): lambda: _EasyDict,
-    ("builtins", "set"): lambda: set,
-    ("builtins", "frozenset"): lambda: frozenset,
-}
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Resolves only the allow-listed globals; anything else is refused before it can run."""
-
-    def find_class(self, module: str, name: str):
-        factory = _ALLOWED.get((module, name))
-        if factory is None:
-            raise StyleforgeError(f"refusing to load: the pickle asks for {module}.{name}, which is not "
-                                  "part of a StyleGAN2 network pickle (nothing was executed)")
-        return factory()
-
-    def persistent_load(self, pid):
-        raise StyleforgeError("refusing to load: unexpected persistent id in network pickle")
-
-
-def read_network_pickle(path) -> dict:
-    """The top-level dict of a reference network pickle, with networks as PersistentRecords."""
-    try:
-        with open(path, "rb") as f:
-            data = RestrictedUnpickler(f).load()
-    except StyleforgeError:
-        raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
-        raise StyleforgeError(f"{path} is not a readable network pickle ({error})") from None
-    if not isinstance(data, dict):
-        raise StyleforgeError(f"{path} is a pickle but not a network pickle (no dict with G / D / G_ema)")
-    return data
-
-
-def flatten_state(record: PersistentRecord, prefix: str = "") -> dict[str, torch.Tensor]:
+def _flatten_state(record: PersistentRecord, prefix: str = "") -> dict[str, torch.Tensor]:
     """A state dict (parameters and buffers, recursively) from a recorded module."""
     out = {}
     for group in ("_parameters", "_buffers"):
@@ -114,43 +62,91 @@ def flatten_state(record: PersistentRecord, prefix: str = "") -> dict[str, torch
                 out[prefix + name] = torch.as_tensor(value.detach() if hasattr(value, "detach") else value)
     for name, child in (record.state.get("_modules") or {}).items():
         if isinstance(child, PersistentRecord):
-            out.update(flatten_state(child, f"{prefix}{name}."))
+            out.update(_flatten_state(child, f"{prefix}{name}."))
         elif child is not None:
             raise StyleforgeError(f"module {prefix}{name} was not stored as a network object")
     return out
 
 
-def network_from_record(record, key: str):
-    """Our G or D for one network of the pickle (built with `from_reference`)."""
-    from .reference import from_reference
-
-    if not isinstance(record, PersistentRecord):
-        raise StyleforgeError(f"entry {key!r} of the pickle is not a network")
-    kind = SUPPORTED_CLASSES.get(record.class_name)
-    if kind is None:
-        raise StyleforgeError(f"network {key!r} is a {record.class_name}; only StyleGAN2 generators and "
-                              "discriminators are supported")
-    kwargs = record.state.get("_init_kwargs")
-    if not isinstance(kwargs, dict):
-        raise StyleforgeError(f"network {key!r} has no constructor arguments (_init_kwargs)")
-    return from_reference(flatten_state(record), _plain(kwargs), kind)
+def _alias_free_refusal(key: str) -> StyleforgeError:
+    return StyleforgeError(f"network {key!r}: StyleGAN3 alias-free generator (config T/R) is not supported; "
+                           "its discriminator and mapping can be loaded with --network D "
+                           "(Python: load(path, network_key='D'), load_mapping(path))")
 
 
-def _plain(value):
-    """EasyDicts and numpy scalars → plain dicts and Python numbers."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _pytorch_network(pkl: NetworkPickle, key: str):
+    record = pkl.entries[key]
+    identity = identify(record, key)
+    if record.short_name == "Discriminator":
+        return from_reference(_flatten_state(record), discriminator_kwargs(record, identity, key), "D")
+    if identity.family == SG3_ALIAS_FREE:
+        raise _alias_free_refusal(key)
+    return from_reference(_flatten_state(record), generator_kwargs(record, identity, key), "G")
+
+
+def network_from_pickle(pkl: NetworkPickle, key: str):
+    """Our G or D for entry `key` (G, D or G_ema) of a read pickle; only that entry is converted."""
+    if key not in NETWORK_KEYS:
+        raise StyleforgeError(f"network key must be one of {', '.join(NETWORK_KEYS)}, got {key!r}")
+    if key not in pkl.entries:
+        raise StyleforgeError(f"{pkl.path} has no network {key!r}; it has {', '.join(pkl.keys) or 'none'}")
+    if pkl.layout == "tensorflow":
+        return tf_network(pkl.entries[key], key)
+    return _pytorch_network(pkl, key)
 
 
 def load_network_pickle(path, keys=NETWORK_KEYS) -> dict:
-    """{key: our network} for the networks of a reference pickle that are present."""
-    data = read_network_pickle(path)
-    found = {k: network_from_record(data[k], k) for k in keys if data.get(k) is not None}
+    """{key: our network} for the requested networks of a reference pickle that are present."""
+    pkl = read_network_pickle(path)
+    found = {k: network_from_pickle(pkl, k) for k in keys if k in pkl.entries}
     if not found:
         raise StyleforgeError(f"{path} holds none of {', '.join(keys)}")
     return found
+
+
+def describe_pickle(path) -> dict:
+    """{layout, networks: {key: description}} without converting anything (for `inspect`)."""
+    pkl = read_network_pickle(path)
+    if pkl.layout == "tensorflow":
+        return {"layout": "tensorflow", "networks": describe_tf_pickle(pkl.entries)}
+    described = {}
+    for key in pkl.keys:
+        record = pkl.entries[key]
+        try:
+            identity: Identity = identify(record, key)
+            described[key] = f"{record.short_name}: {identity.description}"
+        except StyleforgeError as error:
+            described[key] = f"not readable: {error}"
+    return {"layout": "pytorch", "networks": described}
+
+
+def load_mapping(path, network_key: str = "G_ema") -> MappingNetwork:
+    """The mapping network Z→W+ of a generator in a PyTorch network pickle, alias-free ones included."""
+    pkl = read_network_pickle(path)
+    if pkl.layout != "pytorch":
+        raise StyleforgeError(f"{path}: load_mapping reads PyTorch network pickles; load the whole "
+                              "generator of a TensorFlow pickle with load()")
+    if network_key not in ("G", "G_ema") or network_key not in pkl.entries:
+        raise StyleforgeError(f"{path} has no generator {network_key!r}")
+    generator = pkl.entries[network_key]
+    identify(generator, network_key)
+    record = generator.child("mapping")
+    if record is None or record.short_name != "MappingNetwork":
+        raise StyleforgeError(f"generator {network_key!r} has no mapping network")
+    attrs = {k: plain(record.state.get(k)) for k in ("z_dim", "c_dim", "w_dim", "num_ws", "num_layers",
+                                                    "w_avg_beta")}
+    state = _flatten_state(record)
+    fc0 = record.child("fc0")
+    if fc0 is None or attrs["num_layers"] is None:
+        raise StyleforgeError(f"the mapping network of {network_key!r} has no layers")
+    lr_multiplier = float(plain(fc0.state.get("bias_gain", 0.01)))
+    activation = str(plain(fc0.state.get("activation", "lrelu")))
+    embed = state.get("embed.weight")
+    mapping = MappingNetwork(
+        attrs["z_dim"], attrs["c_dim"], attrs["w_dim"], attrs["num_ws"], num_layers=attrs["num_layers"],
+        embed_features=embed.shape[0] if embed is not None else None,
+        layer_features=state["fc0.weight"].shape[0] if attrs["num_layers"] > 1 else None,
+        activation=activation, lr_multiplier=lr_multiplier, w_avg_beta=attrs["w_avg_beta"])
+    renamed = {("layers." + k[2:] if k.startswith("fc") else k): v for k, v in state.items()}
+    load_state_strict(mapping, renamed, f"{path} mapping")
+    return mapping.eval()

@@ -76,7 +76,7 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class", dest="class_index", type=int, default=None, metavar="C",
                         help="class index for conditional models")
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.add_argument("--network-key", choices=["G_ema", "G"], default=None,
+    parser.add_argument("--network-key", "--network", dest="network_key", choices=["G_ema", "G"], default=None,
                         help="generator to use from a reference pickle or rosinality checkpoint "
                              "(default: G_ema)")
 

@@ -3,13 +3,15 @@
 import json
 
 from ..checkpoint import detect_format, load, read_metadata
+from ..checkpoint.reference_pickle import describe_pickle
 from ..latents import space_sizes
 from ..models import Generator
 from ..models.summary import summarize
 from .common import add_command
 
 EXAMPLES = """  styleforge inspect --model model.safetensors
-  styleforge inspect --model model.safetensors --json > layers.json"""
+  styleforge inspect --model model.safetensors --json > layers.json
+  styleforge inspect --model network-snapshot-025000.pkl --network D   # says which NVIDIA code wrote it"""
 
 
 def register(commands) -> None:
@@ -17,7 +19,7 @@ def register(commands) -> None:
                          EXAMPLES, run)
     parser.add_argument("--model", required=True, metavar="PATH", help="model file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--network-key", choices=["G_ema", "G", "D"], default=None,
+    parser.add_argument("--network-key", "--network", dest="network_key", choices=["G_ema", "G", "D"], default=None,
                         help="network of a reference pickle or rosinality checkpoint (default: G_ema)")
 
 
@@ -27,6 +29,11 @@ def _cell(value) -> str:
 
 def run(args) -> int:
     file_format = detect_format(args.model)
+    contents = describe_pickle(args.model) if file_format == "reference-pickle" else None
+    if contents is not None and not args.json:
+        print(f"{args.model}: NVIDIA network pickle, {contents['layout']} layout")
+        for key, description in contents["networks"].items():
+            print(f"  {key}: {description}")
     model = load(args.model, network_key=args.network_key)
     metadata = read_metadata(args.model) if file_format == "styleforge" else {}
     rows = summarize(model)
@@ -34,6 +41,8 @@ def run(args) -> int:
     info = {"kind": model.config.kind, "format": file_format,
             "styleforge_version": metadata.get("styleforge_version"),
             "config": model.config.to_dict(), "parameters": total}
+    if contents is not None:
+        info["pickle"] = contents
     if isinstance(model, Generator):
         sizes = space_sizes(model)
         info["latents"] = {"z_dim": sizes.z_dim, "w_dim": sizes.w_dim, "num_ws": sizes.num_ws,

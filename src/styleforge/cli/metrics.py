@@ -31,7 +31,7 @@ def register(commands) -> None:
     parser.add_argument("--lpips-weights", default=None, metavar="PATH",
                         help="LPIPS v0.1 heads (vgg.pth) for PPL")
     parser.add_argument("--no-cache", action="store_true", help="recompute real-data statistics")
-    parser.add_argument("--network-key", choices=["G_ema", "G"], default=None,
+    parser.add_argument("--network-key", "--network", dest="network_key", choices=["G_ema", "G"], default=None,
                         help="generator of a reference pickle or rosinality checkpoint")
 
 
