@@ -5,14 +5,19 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The PyTorch build is an explicit choice: a plain `pip install torch` on Linux pulls gigabytes of
+# CUDA packages. CPU by default; for CUDA e.g. `make test TORCH_INDEX=https://download.pytorch.org/whl/cu128`.
+TORCH_VERSION ?= 2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: test demo bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# The CPU build of PyTorch; any other spelling may pull gigabytes of CUDA packages.
-	$(PY) -m pip install --quiet torch==2.13.0
+	# PyTorch from TORCH_INDEX (the CPU build unless told otherwise), then its dependencies.
+	$(PY) -m pip install --quiet --no-deps --retries 1 torch==$(TORCH_VERSION) --index-url $(TORCH_INDEX)
+	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -22,7 +27,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(VENV)/bin/styleforge demo --outdir out/demo --minutes 12
+	$(VENV)/bin/styleforge demo --outdir out/demo
 
 bench: $(STAMP)
 	$(PY) benchmarks/generate_speed.py

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, fields
 
 from .errors import StyleforgeError
-from .nn.bias_act import ACTIVATIONS
+from .names import ACTIVATION_NAMES
 
 ARCHITECTURES = ("orig", "skip", "resnet")
 MODEL_KINDS = ("G", "D")
@@ -36,12 +36,34 @@ class _ConfigMethods:
         return dataclass_from_dict(cls, data, f"{cls.__name__} field(s)", tuple_fields=("resample_filter",))
 
 
+_JSON_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "tuple": (list, tuple),
+               "dict": (dict,), "None": (type(None),)}
+
+
+def _check_field_type(name: str, annotation: str, value, what: str) -> None:
+    """`value` must have one of the types its (string) annotation names; bools are not numbers."""
+    allowed = [t for part in annotation.split("|") for t in _JSON_TYPES.get(part.strip(), (object,))]
+    if isinstance(value, bool) and bool not in allowed:
+        allowed = []
+    if not isinstance(value, tuple(allowed)):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise StyleforgeError(f"{what}: {name} must be {annotation}, got {shown}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise StyleforgeError(f"{what}: {name} must be finite, got {value}")
+
+
 def dataclass_from_dict(cls, data: dict, what: str, tuple_fields: tuple = ()):
     """cls(**data).validate() for a frozen config dataclass read from JSON: unknown keys are an error
-    naming them ("unknown <what>: ..."), and JSON lists become tuples in `tuple_fields`."""
+    naming them ("unknown <what>: ..."), values must have their field's type, and JSON lists become
+    tuples in `tuple_fields`."""
+    if not isinstance(data, dict):
+        raise StyleforgeError(f"{what}: expected a JSON object, got {type(data).__name__}")
     unknown = sorted(set(data) - {f.name for f in fields(cls)})
     if unknown:
         raise StyleforgeError(f"unknown {what}: {', '.join(unknown)}")
+    for spec in fields(cls):
+        if spec.name in data:
+            _check_field_type(spec.name, str(spec.type), data[spec.name], what)
     data = {k: tuple(v) if k in tuple_fields and v is not None else v for k, v in data.items()}
     return cls(**data).validate()
 
@@ -121,10 +143,24 @@ ModelConfig = GeneratorConfig | DiscriminatorConfig
 CONFIG_CLASSES = {"G": GeneratorConfig, "D": DiscriminatorConfig}
 
 
+# Upper bounds far beyond any published model; a file asking for more is damaged or hostile (its
+# config alone could otherwise ask for hundreds of GB before a single weight is read).
+LIMITS = {"img_resolution": 2 ** 14, "img_channels": 64, "channel_base": 2 ** 22, "channel_max": 2 ** 14,
+          "z_dim": 2 ** 14, "w_dim": 2 ** 14, "c_dim": 2 ** 16, "mapping_layers": 64,
+          "embed_features": 2 ** 14, "layer_features": 2 ** 14, "cmap_dim": 2 ** 14,
+          "mbstd_group_size": 2 ** 16, "mbstd_num_channels": 2 ** 10}
+
+
 def _check_common(config) -> None:
     res = config.img_resolution
     if not isinstance(res, int) or res < 4 or res & (res - 1):
         raise StyleforgeError(f"resolution must be a power of two >= 4, got {res}")
+    for name, limit in LIMITS.items():
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > limit:
+            raise StyleforgeError(f"{name} {value} is beyond {limit}, larger than any StyleGAN; refusing it")
+    if len(config.resample_filter) > 64:
+        raise StyleforgeError("resample_filter has more than 64 taps")
     if config.architecture not in ARCHITECTURES:
         raise StyleforgeError(f"architecture must be one of {', '.join(ARCHITECTURES)}, "
                               f"got {config.architecture!r}")
@@ -132,7 +168,7 @@ def _check_common(config) -> None:
         raise StyleforgeError("img_channels must be >= 1 and c_dim >= 0")
     if config.channel_base < 1 or config.channel_max < 1 or config.channel_base // res < 1:
         raise StyleforgeError(f"channel_base {config.channel_base} gives no channels at {res}px")
-    if config.activation not in ACTIVATIONS:
+    if config.activation not in ACTIVATION_NAMES:
         raise StyleforgeError(f"unknown activation {config.activation!r}")
 
 

@@ -18,6 +18,27 @@ def existing_file(path: str | os.PathLike) -> Path:
     return path
 
 
+def describe_os_error(error: OSError) -> str:
+    """One line for an OS error: what failed and on which path (no Python repr of the exception)."""
+    reason = error.strerror or str(error) or type(error).__name__
+    paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
+    return f"{reason}: {' → '.join(paths)}" if paths else reason
+
+
+def check_destination(path: str | os.PathLike, force: bool = False, option: str = "--dest") -> Path:
+    """`path` as a Path if a file may be written there: not a folder, not under a file, and not an
+    existing file unless `force` (nothing is overwritten silently)."""
+    path = Path(path)
+    if path.is_dir():
+        raise StyleforgeError(f"{option} {path} is a folder; give a file name")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise StyleforgeError(f"{option} {path}: {parent} is a file, not a folder")
+    if path.exists() and not force:
+        raise StyleforgeError(f"{option} {path} already exists; pass --force to overwrite it")
+    return path
+
+
 def _umask() -> int:
     """The process umask (read by setting and restoring it; there is no getter)."""
     mask = os.umask(0o022)

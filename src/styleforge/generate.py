@@ -44,6 +44,16 @@ def generate(G: Generator, seeds: list[int], psi: float = 1.0, cutoff: int | Non
     return synthesize(G, ws, noise_mode=noise_mode, batch_size=batch_size, progress=progress)
 
 
+def generate_batches(G: Generator, seeds: list[int], psi: float = 1.0, cutoff: int | None = None,
+                     noise_mode: str = "const", class_index: int | None = None, batch_size: int = 16):
+    """Yields (seeds of the batch, images [n, C, R, R] in [-1, 1]) batch by batch, so memory stays flat
+    however many seeds there are; each batch equals the matching rows of `generate`."""
+    for start in range(0, len(seeds), batch_size):
+        chunk = seeds[start:start + batch_size]
+        yield chunk, generate(G, chunk, psi=psi, cutoff=cutoff, noise_mode=noise_mode,
+                              class_index=class_index, batch_size=batch_size)
+
+
 @torch.no_grad()
 def truncation_strip(G: Generator, seeds: list[int], psis: list[float], noise_mode: str = "const",
                      class_index: int | None = None) -> torch.Tensor:

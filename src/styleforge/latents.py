@@ -13,41 +13,11 @@ import numpy as np
 import torch
 
 from .errors import StyleforgeError
+from .seeds import MAX_LIST_LENGTH, parse_int_list, parse_seeds  # noqa: F401 (part of this API)
 
 
 # ---------------------------------------------------------------------------------------------
 # Seeds and labels
-
-def parse_int_list(text: str, what: str = "seeds") -> list[int]:
-    """'0-7,12' → [0, 1, ..., 7, 12] (the reference tools' syntax; ranges are inclusive)."""
-    values: list[int] = []
-    if not isinstance(text, str) or not text.strip():
-        raise StyleforgeError(f"{what}: expected a list like '0-7,12', got {text!r}")
-    for part in text.split(","):
-        part = part.strip()
-        try:
-            if "-" in part[1:]:
-                cut = part.index("-", 1)
-                lo, hi = int(part[:cut]), int(part[cut + 1:])
-                if hi < lo:
-                    raise StyleforgeError(f"{what}: range {part!r} runs backwards")
-                values.extend(range(lo, hi + 1))
-            else:
-                values.append(int(part))
-        except ValueError:
-            raise StyleforgeError(f"{what}: cannot read {part!r} in {text!r}; "
-                                  "use numbers and ranges like '0-7,12'") from None
-    return values
-
-
-def parse_seeds(text: str) -> list[int]:
-    """Seeds in the reference's syntax; each must be in [0, 2**32) like numpy's RandomState."""
-    seeds = parse_int_list(text, "seeds")
-    bad = [s for s in seeds if not 0 <= s < 2 ** 32]
-    if bad:
-        raise StyleforgeError(f"seeds must be in 0..{2 ** 32 - 1}, got {bad[0]}")
-    return seeds
-
 
 def z_from_seeds(seeds: list[int], z_dim: int, device: str | torch.device = "cpu") -> torch.Tensor:
     """z [N, z_dim] with z[i] = RandomState(seeds[i]).randn(z_dim): the same z as the reference tools."""

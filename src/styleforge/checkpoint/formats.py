@@ -104,7 +104,16 @@ def _reference_export(path) -> dict:
         metadata = f.metadata() or {}
         state = {k: f.get_tensor(k) for k in f.keys()}
     kind = metadata.get("kind")
-    return {kind: from_reference(state, json.loads(metadata["init_kwargs"]), kind)}
+    if kind not in ("G", "D"):
+        raise StyleforgeError(f"{path}: reference export without a valid kind (G or D) in its metadata")
+    try:
+        kwargs = json.loads(metadata["init_kwargs"])
+    except (KeyError, json.JSONDecodeError):
+        raise StyleforgeError(f"{path}: reference export without readable constructor kwargs "
+                              "(metadata 'init_kwargs')") from None
+    if not isinstance(kwargs, dict):
+        raise StyleforgeError(f"{path}: the constructor kwargs in its metadata are not a JSON object")
+    return {kind: from_reference(state, kwargs, kind)}
 
 
 def load_networks(path: str | os.PathLike) -> dict:
@@ -156,17 +165,25 @@ def load(path: str | os.PathLike, network_key: str | None = None, device: str | 
 
 # ---------------------------------------------------------------------------------- exporters
 
+def reference_sidecar(path: str | os.PathLike) -> Path:
+    """The JSON file `export_reference` writes beside the weights."""
+    return Path(path).with_suffix(".json")
+
+
 def export_reference(model, path: str | os.PathLike) -> Path:
     """Write the reference's state-dict layout: `path` (safetensors, reference key names, kwargs in
     its metadata) and `path` with suffix .json ({"kind", "init_kwargs"}), so that
     `from_reference(state, kwargs, kind)` — ours or the reference's own constructor — rebuilds it."""
     state, kwargs = to_reference(model)
     path = Path(path)
+    if reference_sidecar(path) == path:
+        raise StyleforgeError(f"{path}: the reference export writes its kwargs to <name>.json beside the "
+                              "weights; give the weights file another suffix (e.g. .safetensors)")
     metadata = {"format": REFERENCE_EXPORT_FORMAT, "kind": model.config.kind,
                 "init_kwargs": json.dumps(kwargs)}
     with atomic_path(path) as tmp:
         save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
-    with atomic_path(path.with_suffix(".json")) as tmp:
+    with atomic_path(reference_sidecar(path)) as tmp:
         tmp.write_text(json.dumps({"kind": model.config.kind, "init_kwargs": kwargs}, indent=2))
     return path
 

@@ -42,6 +42,26 @@ def save(model, path: str | os.PathLike) -> Path:
     return path
 
 
+def _check_header(path, header) -> int:
+    """The end of the tensor data a safetensors header describes; a clear error for a damaged header."""
+    if not isinstance(header, dict):
+        raise StyleforgeError(f"{path} has a damaged header (not a JSON object)")
+    end = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
+                raise StyleforgeError(f"{path} has damaged metadata (not a map of strings)")
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)
+                and 0 <= offsets[0] <= offsets[1] and isinstance(shape, list)
+                and all(isinstance(n, int) and n >= 0 for n in shape) and isinstance(entry.get("dtype"), str)):
+            raise StyleforgeError(f"{path} has a damaged header entry for tensor {name!r}")
+        end = max(end, offsets[1])
+    return end
+
+
 def read_metadata(path: str | os.PathLike) -> dict:
     """The metadata of a native model file, with clear errors for anything else."""
     path = existing_file(path)
@@ -59,7 +79,7 @@ def read_metadata(path: str | os.PathLike) -> dict:
             header = json.loads(f.read(header_len))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise StyleforgeError(f"{path} is not a styleforge model file (not safetensors)") from None
-    data_end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+    data_end = _check_header(path, header)
     if 8 + header_len + data_end > size:
         raise StyleforgeError(f"{path} is truncated ({size} bytes, expected {8 + header_len + data_end})")
     metadata = header.get("__metadata__") or {}
@@ -89,11 +109,19 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu"):
     except (KeyError, json.JSONDecodeError):
         raise StyleforgeError(f"{path}: model config missing or unreadable") from None
     config = CONFIG_CLASSES[metadata["kind"]].from_dict(config_dict)
-    model = build_from_config(config)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+            with torch.device("meta"):  # the config's shapes, before any memory is allocated
+                expected = {k: tuple(v.shape) for k, v in build_from_config(config).state_dict().items()}
+            if shapes != expected:
+                raise StyleforgeError(f"{path}: the stored tensors do not match the config in its metadata "
+                                      "(the file is damaged)")
             tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except StyleforgeError:
+        raise
     except Exception as error:  # safetensors raises its own error types for corrupt data
-        raise StyleforgeError(f"{path} is corrupt: {error}") from None
+        raise StyleforgeError(f"{path} is corrupt: {str(error).splitlines()[0]}") from None
+    model = build_from_config(config)
     load_state_strict(model, tensors, str(path))
     return model.to(device).eval()

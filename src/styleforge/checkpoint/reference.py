@@ -74,10 +74,24 @@ def _reject_unknown(where: str, leftover: dict) -> None:
         raise StyleforgeError(f"unsupported reference {where} argument(s): {', '.join(sorted(leftover))}")
 
 
+def _required(kwargs: dict, name: str, kind: str):
+    if name not in kwargs:
+        raise StyleforgeError(f"reference {'Generator' if kind == 'G' else 'Discriminator'} kwargs lack {name}")
+    return kwargs.pop(name)
+
+
+def _taps(value) -> tuple:
+    if not isinstance(value, (list, tuple)):
+        raise StyleforgeError(f"resample_filter must be a list of numbers, got {value!r}")
+    return tuple(value)
+
+
 def config_from_reference_kwargs(kwargs: dict, kind: str) -> GeneratorConfig | DiscriminatorConfig:
     """Our config for the reference's Generator(**kwargs) or Discriminator(**kwargs)."""
     if kind not in ("G", "D"):
         raise StyleforgeError(f"kind must be 'G' or 'D', got {kind!r}")
+    if not isinstance(kwargs, dict):
+        raise StyleforgeError(f"reference kwargs must be a dict, got {type(kwargs).__name__}")
     kw = dict(kwargs)
     kw.pop("class_name", None)
     if kind == "G":
@@ -87,9 +101,11 @@ def config_from_reference_kwargs(kwargs: dict, kind: str) -> GeneratorConfig | D
             if name not in ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels"):
                 synthesis.setdefault(name, kw.pop(name))
         activation = _one_activation(mapping.pop("activation", None), synthesis.pop("activation", None))
-        config = GeneratorConfig(
-            z_dim=kw.pop("z_dim"), c_dim=kw.pop("c_dim", 0), w_dim=kw.pop("w_dim"),
-            img_resolution=kw.pop("img_resolution"), img_channels=kw.pop("img_channels", 3),
+        if mapping.get("w_avg_beta", 0.995) is None:
+            raise StyleforgeError("generators without w_avg (w_avg_beta=None) are not supported")
+        config = GeneratorConfig.from_dict(dict(
+            z_dim=_required(kw, "z_dim", kind), c_dim=kw.pop("c_dim", 0), w_dim=_required(kw, "w_dim", kind),
+            img_resolution=_required(kw, "img_resolution", kind), img_channels=kw.pop("img_channels", 3),
             mapping_layers=mapping.pop("num_layers", 8),
             mapping_lr_multiplier=mapping.pop("lr_multiplier", 0.01),
             embed_features=mapping.pop("embed_features", None),
@@ -98,23 +114,21 @@ def config_from_reference_kwargs(kwargs: dict, kind: str) -> GeneratorConfig | D
             architecture=synthesis.pop("architecture", "skip"),
             channel_base=synthesis.pop("channel_base", 32768),
             channel_max=synthesis.pop("channel_max", 512),
-            resample_filter=tuple(synthesis.pop("resample_filter", (1, 3, 3, 1))),
+            resample_filter=_taps(synthesis.pop("resample_filter", (1, 3, 3, 1))),
             conv_clamp=synthesis.pop("conv_clamp", None),
             num_fp16_res=synthesis.pop("num_fp16_res", 0),
             use_noise=synthesis.pop("use_noise", True),
-            activation=activation)
+            activation=activation))
         _reject_unknown("mapping", mapping)
         _reject_unknown("synthesis", synthesis)
-        if config.w_avg_beta is None:
-            raise StyleforgeError("generators without w_avg (w_avg_beta=None) are not supported")
-        return config.validate()
+        return config
 
     block, mapping, epilogue = (_pop_dict(kw, "block_kwargs"), _pop_dict(kw, "mapping_kwargs"),
                                 _pop_dict(kw, "epilogue_kwargs"))
     activation = _one_activation(block.pop("activation", None), epilogue.pop("activation", None),
                                  mapping.pop("activation", None))
-    config = DiscriminatorConfig(
-        c_dim=kw.pop("c_dim", 0), img_resolution=kw.pop("img_resolution"),
+    config = DiscriminatorConfig.from_dict(dict(
+        c_dim=kw.pop("c_dim", 0), img_resolution=_required(kw, "img_resolution", kind),
         img_channels=kw.pop("img_channels", 3), architecture=kw.pop("architecture", "resnet"),
         channel_base=kw.pop("channel_base", 32768), channel_max=kw.pop("channel_max", 512),
         cmap_dim=kw.pop("cmap_dim", None),
@@ -122,9 +136,9 @@ def config_from_reference_kwargs(kwargs: dict, kind: str) -> GeneratorConfig | D
         mbstd_num_channels=epilogue.pop("mbstd_num_channels", 1),
         mapping_layers=mapping.pop("num_layers", 8),
         mapping_lr_multiplier=mapping.pop("lr_multiplier", 0.01),
-        resample_filter=tuple(block.pop("resample_filter", (1, 3, 3, 1))),
+        resample_filter=_taps(block.pop("resample_filter", (1, 3, 3, 1))),
         conv_clamp=kw.pop("conv_clamp", None), num_fp16_res=kw.pop("num_fp16_res", 0),
-        activation=activation)
+        activation=activation))
     # The label mapping's widths are cmap_dim unless given otherwise (legacy.py writes them out).
     cmap_dim = config.cmap_dim if config.cmap_dim is not None else config.channels_at(4)
     for name in ("embed_features", "layer_features"):
@@ -137,7 +151,7 @@ def config_from_reference_kwargs(kwargs: dict, kind: str) -> GeneratorConfig | D
     for where, leftover in (("discriminator", kw), ("block", block), ("mapping", mapping),
                             ("epilogue", epilogue)):
         _reject_unknown(where, leftover)
-    return config.validate()
+    return config
 
 
 def reference_kwargs_from_config(config: GeneratorConfig | DiscriminatorConfig) -> dict:

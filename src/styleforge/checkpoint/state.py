@@ -1,5 +1,7 @@
 """Strict state-dict loading with one clear error for any mismatch."""
 
+import torch
+
 from ..errors import StyleforgeError
 
 
@@ -19,4 +21,14 @@ def load_state_strict(model, state: dict, source: str) -> None:
         problems.append(f"shape mismatch {', '.join(wrong[:3])}{' ...' if len(wrong) > 3 else ''}")
     if problems:
         raise StyleforgeError(f"{source} weights do not fit the network: {'; '.join(problems)}")
+    check_finite(state, source)
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
+
+
+def check_finite(tensors: dict, source: str) -> None:
+    """Refuse NaN / Inf weights (damaged bytes would otherwise give black images or a NaN run)."""
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise StyleforgeError(f"{source} holds NaN or infinite values in {', '.join(bad[:3])}{more} "
+                              "(the file is damaged, or was saved from a diverged run)")

@@ -1,10 +1,13 @@
 """The `styleforge` command line: parses input, calls the library, renders output."""
 
 import argparse
+import importlib
+import math
 import os
 import sys
 
 from ..errors import StyleforgeError
+from ..files import describe_os_error
 from ..runtime import tune_allocator
 from ..version import __version__
 from . import convert, dataset, demo, generate, inspect, metrics, mix, new, train
@@ -42,18 +45,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_finite_options(args) -> None:
+    """Every number option must be finite: NaN or Inf never reach the library (nan psi would give
+    black images, an infinite learning rate a NaN run reported as done)."""
+    for name, value in vars(args).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise StyleforgeError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `styleforge` script; returns the exit code (2 for user mistakes)."""
     tune_allocator()
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "run", None):
+    if not getattr(args, "command_module", None):
         parser.print_help()
         return 2
     try:
-        return args.run(args) or 0
+        _check_finite_options(args)
+        # The implementation is imported only now: it needs torch, which --help must not wait for.
+        return importlib.import_module(args.command_module).run(args) or 0
     except StyleforgeError as error:
         print(f"styleforge {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # read-only or full disk, a path under a file, a folder where a file goes
+        print(f"styleforge {args.command}: error: {describe_os_error(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"styleforge {args.command}: interrupted", file=sys.stderr)

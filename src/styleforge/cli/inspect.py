@@ -1,13 +1,7 @@
 """`styleforge inspect`: the architecture table of a model file."""
 
-import json
-
-from ..checkpoint import detect_format, load, read_metadata
-from ..checkpoint.reference_pickle import describe_pickle
-from ..latents import space_sizes
-from ..models import Generator
-from ..models.summary import summarize
-from .common import add_command
+from ..names import NETWORK_KEYS
+from .options import add_command
 
 EXAMPLES = """  styleforge inspect --model model.safetensors
   styleforge inspect --model model.safetensors --json > layers.json
@@ -16,59 +10,8 @@ EXAMPLES = """  styleforge inspect --model model.safetensors
 
 def register(commands) -> None:
     parser = add_command(commands, "inspect", "Show a model's layers, latent sizes and parameters.",
-                         EXAMPLES, run)
+                         EXAMPLES)
     parser.add_argument("--model", required=True, metavar="PATH", help="model file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--network-key", "--network", dest="network_key", choices=["G_ema", "G", "D"], default=None,
+    parser.add_argument("--network-key", "--network", dest="network_key", choices=NETWORK_KEYS, default=None,
                         help="network of a reference pickle or rosinality checkpoint (default: G_ema)")
-
-
-def _cell(value) -> str:
-    return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def run(args) -> int:
-    file_format = detect_format(args.model)
-    contents = describe_pickle(args.model) if file_format == "reference-pickle" else None
-    if contents is not None and not args.json:
-        print(f"{args.model}: NVIDIA network pickle, {contents['layout']} layout")
-        for key, description in contents["networks"].items():
-            print(f"  {key}: {description}")
-    model = load(args.model, network_key=args.network_key)
-    metadata = read_metadata(args.model) if file_format == "styleforge" else {}
-    rows = summarize(model)
-    total = sum(p.numel() for p in model.parameters())
-    info = {"kind": model.config.kind, "format": file_format,
-            "styleforge_version": metadata.get("styleforge_version"),
-            "config": model.config.to_dict(), "parameters": total}
-    if contents is not None:
-        info["pickle"] = contents
-    if isinstance(model, Generator):
-        sizes = space_sizes(model)
-        info["latents"] = {"z_dim": sizes.z_dim, "w_dim": sizes.w_dim, "num_ws": sizes.num_ws,
-                           "s_dim": sizes.s_dim, "s_layers": len(sizes.s_channels),
-                           "conv_layers": sizes.num_conv_layers, "torgb_layers": sizes.num_torgb_layers}
-    if args.json:
-        info["layers"] = [row.__dict__ for row in rows]
-        print(json.dumps(info, indent=2))
-        return 0
-    config = model.config
-    kind = "generator" if isinstance(model, Generator) else "discriminator"
-    print(f"{args.model}: {kind}, {config.img_resolution}px × {config.img_channels} channels, "
-          f"architecture {config.architecture}, c_dim {config.c_dim}, format {file_format}")
-    header = ["layer", "res", "in", "out", "W+ row", "S ch", "params"]
-    table = [header] + [[row.name, _cell(row.resolution), _cell(row.in_channels),
-                         _cell(row.out_channels), _cell(row.w_index), _cell(row.s_channels),
-                         _cell(row.params)] for row in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for i, r in enumerate(table):
-        print("  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
-    print(f"total parameters: {total:,}")
-    if "latents" in info:
-        lat = info["latents"]
-        print(f"latents: Z {lat['z_dim']}, W {lat['w_dim']}, W+ {lat['num_ws']}×{lat['w_dim']}, "
-              f"S {lat['s_dim']} channels in {lat['s_layers']} layers "
-              f"({lat['conv_layers']} conv + {lat['torgb_layers']} ToRGB)")
-    return 0

@@ -1,10 +1,7 @@
 """`styleforge new`: an untrained model from a preset, for trying things out."""
 
-import torch
-
-from ..checkpoint import save
 from ..config import ARCHITECTURES, PRESETS
-from ..models import build
+from .options import add_command
 
 EXAMPLES = """  styleforge new --preset tiny --out tiny.safetensors
   styleforge new --preset small --resolution 32 --seed 3 --out small32.safetensors
@@ -13,10 +10,8 @@ EXAMPLES = """  styleforge new --preset tiny --out tiny.safetensors
 
 
 def register(commands) -> None:
-    from .common import add_command
-
     parser = add_command(commands, "new", "Build an untrained generator (or discriminator) from a preset.",
-                         EXAMPLES, run)
+                         EXAMPLES)
     parser.add_argument("--preset", default="tiny", choices=list(PRESETS), help="model preset")
     parser.add_argument("--out", required=True, metavar="PATH", help="model file to write")
     parser.add_argument("--kind", choices=["G", "D"], default="G", help="generator or discriminator")
@@ -24,16 +19,4 @@ def register(commands) -> None:
     parser.add_argument("--c-dim", type=int, default=None, help="number of classes (conditional model)")
     parser.add_argument("--arch", choices=ARCHITECTURES, default=None, help="override the architecture")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random initialization")
-
-
-def run(args) -> int:
-    overrides = {name: value for name, value in
-                 (("resolution", args.resolution), ("c_dim", args.c_dim), ("architecture", args.arch))
-                 if value is not None}
-    torch.manual_seed(args.seed)
-    model = build(args.preset, args.kind, **overrides)
-    save(model, args.out)
-    count = sum(p.numel() for p in model.parameters())
-    print(f"wrote {args.out}: untrained {args.preset} {args.kind}, "
-          f"{model.img_resolution}px, {count:,} parameters")
-    return 0
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")

@@ -67,23 +67,105 @@ def read_image(data: bytes, name: str) -> Image.Image:
         image.load()
         return image
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise StyleforgeError(f"{name}: unreadable or truncated image ({error})") from None
+        raise StyleforgeError(f"{name}: {image_error(error)}") from None
 
 
-def image_to_array(image: Image.Image, channels: int) -> np.ndarray:
+def image_error(error: Exception) -> str:
+    """What went wrong reading an image, without PIL's repr of the in-memory file."""
+    if isinstance(error, UnidentifiedImageError):
+        return "not an image format PIL can read"
+    text = str(error).split(" <_io.")[0].strip() or type(error).__name__
+    return f"unreadable or truncated image ({text})"
+
+
+_GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N"}
+_COLOUR_MODES = {"RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"}
+_PALETTE_MODES = {"P", "PA"}
+
+
+def _grey_palette(image: Image.Image) -> bool:
+    colours = np.asarray(image.getpalette() or [], dtype=np.int32)
+    colours = colours[: len(colours) // 3 * 3].reshape(-1, 3)
+    return bool(len(colours)) and bool((colours[:, 0] == colours[:, 1]).all() and (colours[:, 1] == colours[:, 2]).all())
+
+
+def image_channels(image: Image.Image, name: str = "image") -> int:
+    """1 for greyscale content (alpha ignored), 3 for colour, from the PIL mode; other modes refused."""
+    if image.mode in _GREY_MODES:
+        return 1
+    if image.mode in _COLOUR_MODES:
+        return 3
+    if image.mode in _PALETTE_MODES:
+        return 1 if _grey_palette(image) else 3
+    raise StyleforgeError(f"{name}: image mode {image.mode!r} is not supported (use 8- or 16-bit greyscale, "
+                          "RGB(A), palette or CMYK images)")
+
+
+def to_8bit(image: Image.Image, name: str = "image") -> Image.Image:
+    """An 'L' or 'RGB' image with values 0..255: 16-bit greyscale scaled by 255/65535 (not clipped),
+    alpha dropped (as the reference's dataset tool does), palette and CMYK converted."""
+    channels = image_channels(image, name)
+    if image.mode.startswith("I"):
+        values = np.asarray(image).astype(np.float64)
+        if values.min() < 0 or values.max() > 65535:
+            raise StyleforgeError(f"{name}: {image.mode} image values {values.min():g}..{values.max():g} are "
+                                  "outside 0..65535")
+        return Image.fromarray(np.round(values / 257).astype(np.uint8), "L")
+    if image.mode in _PALETTE_MODES:
+        image = image.convert("RGBA")
+    return image.convert("L" if channels == 1 else "RGB")
+
+
+def image_to_array(image: Image.Image, channels: int, name: str = "image") -> np.ndarray:
     """uint8 [C, H, W] with 1 or 3 channels."""
-    image = image.convert("L" if channels == 1 else "RGB")
+    image = to_8bit(image, name).convert("L" if channels == 1 else "RGB")
     array = np.asarray(image, dtype=np.uint8)
     if array.ndim == 2:
         array = array[:, :, None]
     return np.ascontiguousarray(array.transpose(2, 0, 1))
 
 
-def _labels_from_json(data: dict, names: list[str]) -> np.ndarray | None:
+MAX_CLASSES = 2 ** 16
+
+
+def parse_dataset_json(data, where: str = "dataset.json") -> dict | None:
+    """{path: label} from the reference's dataset.json ({"labels": [["path", label], ...]} or
+    {"labels": null}); a label is a class index (int ≥ 0) or a vector of numbers, the same kind for
+    every image. Anything that would silently become another class is refused."""
+    if not isinstance(data, dict):
+        raise StyleforgeError(f"{where} must be a JSON object like {{\"labels\": [[\"img.png\", 0], ...]}}")
     raw = data.get("labels")
     if raw is None:
         return None
-    table = {str(PurePosixPath(path)): label for path, label in raw}
+    if not isinstance(raw, list):
+        raise StyleforgeError(f"{where}: \"labels\" must be a list of [path, label] pairs or null")
+    table, kinds = {}, set()
+    for entry in raw:
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+            raise StyleforgeError(f"{where}: each label entry must be [path, label], got {str(entry)[:60]}")
+        path, label = str(PurePosixPath(entry[0])), entry[1]
+        if isinstance(label, int) and not isinstance(label, bool):
+            if not 0 <= label < MAX_CLASSES:
+                raise StyleforgeError(f"{where}: class {label} of {path} is outside 0..{MAX_CLASSES - 1}")
+            kinds.add("class")
+        elif isinstance(label, list) and label and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in label):
+            kinds.add(f"vector of {len(label)}")
+        else:
+            raise StyleforgeError(f"{where}: label of {path} must be a class index (an integer) or a list of "
+                                  f"numbers, got {json.dumps(label)[:40]}")
+        if path in table:
+            raise StyleforgeError(f"{where}: {path} is labelled twice")
+        table[path] = label
+    if len(kinds) > 1:
+        raise StyleforgeError(f"{where}: labels mix {' and '.join(sorted(kinds))}; use one kind for every image")
+    return table
+
+
+def _labels_from_json(data, names: list[str]) -> np.ndarray | None:
+    table = parse_dataset_json(data)
+    if table is None:
+        return None
     missing = [n for n in names if n not in table]
     if missing:
         raise StyleforgeError(f"dataset.json has no label for {missing[0]} ({len(missing)} files lack one)")
@@ -91,14 +173,11 @@ def _labels_from_json(data: dict, names: list[str]) -> np.ndarray | None:
     if extra:
         raise StyleforgeError(f"dataset.json labels {extra[0]}, which is not an image of the dataset")
     values = [table[n] for n in names]
-    if all(isinstance(v, int) for v in values):
+    if isinstance(values[0], int):
         one_hot = np.zeros([len(values), max(values) + 1], np.float32)
         one_hot[np.arange(len(values)), values] = 1
         return one_hot
-    try:
-        return np.asarray(values, dtype=np.float32).reshape(len(values), -1)
-    except ValueError:
-        raise StyleforgeError("dataset.json labels must all be ints or all be lists of one length") from None
+    return np.asarray(values, dtype=np.float32).reshape(len(values), -1)
 
 
 def _labels_from_folders(names: list[str]) -> np.ndarray | None:
@@ -147,11 +226,10 @@ class ImageDataset:
         for name in self.names:
             try:
                 with Image.open(io.BytesIO(self.source.read(name))) as image:
-                    size, channels = image.size, len(image.getbands())
+                    size, channels = image.size, image_channels(image, name)
                     image.verify()  # reads the whole file (catches truncation) without decoding
             except (UnidentifiedImageError, OSError, SyntaxError) as error:
-                raise StyleforgeError(f"{name}: unreadable or truncated image ({error})") from None
-            channels = 1 if channels == 1 else 3
+                raise StyleforgeError(f"{name}: {image_error(error)}") from None
             if first is None:
                 first = (size, channels, name)
                 w, h = size
@@ -172,7 +250,7 @@ class ImageDataset:
 
     def image(self, index: int) -> np.ndarray:
         name = self.names[index]
-        return image_to_array(read_image(self.source.read(name), name), self.channels)
+        return image_to_array(read_image(self.source.read(name), name), self.channels, name)
 
     def fingerprint(self) -> str:
         """Content hash of the images (names and bytes), for caching statistics of the dataset;

@@ -15,7 +15,7 @@ from PIL import Image
 
 from ..errors import StyleforgeError
 from ..files import atomic_path
-from .images import IMAGE_EXTENSIONS, _Source, read_image
+from .images import IMAGE_EXTENSIONS, _Source, parse_dataset_json, read_image, to_8bit
 from .toyfaces import ToyFaces
 
 TRANSFORMS = ("center-crop", "center-crop-wide", "pad")
@@ -32,9 +32,9 @@ class ConversionSummary:
 
 
 def transform_image(image: Image.Image, resolution: int, transform: str, resize_filter: str,
-                    channels: int) -> Image.Image:
+                    channels: int, name: str = "image") -> Image.Image:
     """Crop or pad to the target aspect, resize, and convert to 1 or 3 channels."""
-    image = image.convert("L" if channels == 1 else "RGB")
+    image = to_8bit(image, name).convert("L" if channels == 1 else "RGB")
     resample = RESIZE_FILTERS[resize_filter]
     w, h = image.size
     if transform == "center-crop":
@@ -57,10 +57,10 @@ def transform_image(image: Image.Image, resolution: int, transform: str, resize_
 def _labels(source: _Source, names: list[str]) -> dict | None:
     if "dataset.json" in source.names:
         try:
-            raw = json.loads(source.read("dataset.json")).get("labels")
-        except json.JSONDecodeError as error:
+            data = json.loads(source.read("dataset.json"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise StyleforgeError(f"dataset.json is not valid JSON ({error})") from None
-        return None if raw is None else {str(PurePosixPath(p)): label for p, label in raw}
+        return parse_dataset_json(data)
     folders = {n.split("/")[0] for n in names if "/" in n}
     if len(folders) >= 2 and all("/" in n for n in names):
         classes = sorted(folders)
@@ -106,12 +106,12 @@ def convert_dataset(source: str, dest: str, resolution: int, transform: str = "c
         for name, load in items:
             try:
                 picture = load()
+                if isinstance(picture, np.ndarray):  # toyfaces gives uint8 [C, H, W]
+                    picture = Image.fromarray(picture.transpose(1, 2, 0))
+                picture = transform_image(picture, resolution, transform, resize_filter, channels, name)
             except StyleforgeError as error:
                 summary.skipped.append((name, str(error)))
                 continue
-            if isinstance(picture, np.ndarray):  # toyfaces gives uint8 [C, H, W]
-                picture = Image.fromarray(picture.transpose(1, 2, 0))
-            picture = transform_image(picture, resolution, transform, resize_filter, channels)
             index = summary.written
             arcname = f"{index // 1000:05d}/img{index:08d}.png"
             buffer = io.BytesIO()

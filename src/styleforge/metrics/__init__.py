@@ -29,17 +29,22 @@ class MetricInfo:
     needs_data: bool
     network: str | None       # 'inception', 'vgg16', 'lpips' or None
     max_real_full: int = 0    # real images for the `_full` variant (reference caps), 0 = all
+    description: str = ""
 
 
 METRICS = {
-    "fid": MetricInfo(50_000, True, "inception"),
-    "kid": MetricInfo(50_000, True, "inception", max_real_full=1_000_000),
-    "pr": MetricInfo(50_000, True, "vgg16", max_real_full=200_000),
-    "is": MetricInfo(50_000, False, "inception"),
-    "ppl": MetricInfo(50_000, False, "lpips"),    # the reference's ppl_*: face crop
-    "ppl2": MetricInfo(50_000, False, "lpips"),   # the reference's ppl2_*: whole image
-    "swd": MetricInfo(16_384, True, None),
-    "msssim": MetricInfo(10_000, False, None),
+    "fid": MetricInfo(50_000, True, "inception", description="Fréchet Inception distance (Heusel et al. 2017)"),
+    "kid": MetricInfo(50_000, True, "inception", max_real_full=1_000_000,
+                      description="kernel Inception distance (Bińkowski et al. 2018)"),
+    "pr": MetricInfo(50_000, True, "vgg16", max_real_full=200_000,
+                     description="precision and recall (Kynkäänniemi et al. 2019)"),
+    "is": MetricInfo(50_000, False, "inception", description="Inception score (Salimans et al. 2016)"),
+    "ppl": MetricInfo(50_000, False, "lpips",
+                      description="perceptual path length, face crop (StyleGAN §4.1; the reference's ppl_*)"),
+    "ppl2": MetricInfo(50_000, False, "lpips",
+                       description="perceptual path length, whole image (StyleGAN2 Table 1; ppl2_*)"),
+    "swd": MetricInfo(16_384, True, None, description="sliced Wasserstein distance ×1e3 (ProGAN §5)"),
+    "msssim": MetricInfo(10_000, False, None, description="MS-SSIM of random pairs (diversity; lower = more diverse)"),
 }
 AVAILABLE = ("fid[N][_full], kid[N][_full], pr[N]k[K][_full], is[N], ppl[N]_{z,w}{full,end} (face crop), "
              "ppl2[_N]_{z,w}{full,end} (whole image), swd[N], msssim[N]")

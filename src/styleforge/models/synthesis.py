@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 from ..errors import StyleforgeError
+from ..names import NOISE_MODES
 from ..nn import Conv2dLayer, FullyConnectedLayer, bias_act, modulated_conv2d, setup_filter, upsample2d
 from ..nn.bias_act import default_gain
 
-NOISE_MODES = ("const", "random", "none")
 
 
 @dataclass(frozen=True)

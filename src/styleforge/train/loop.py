@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import load_networks, save
+from ..checkpoint.state import check_finite
 from ..errors import StyleforgeError
 from ..latents import z_from_seeds
 from ..models import Discriminator, Generator
@@ -30,7 +31,7 @@ from . import distributed
 from .config import TrainingConfig
 from .loss import (SubBatch, discriminator_main_loss, generator_main_loss, path_length_penalty,
                    r1_penalty)
-from .rundir import create_run_dir, find_resume_checkpoint, prune_checkpoints
+from .rundir import RunLock, create_run_dir, prune_checkpoints, resume_candidates
 from .state import (Counters, model_configs_of, read_training_state, restore_training_state,
                     save_training_state)
 from .tensorboard import EventWriter
@@ -45,6 +46,14 @@ class TrainResult:
     cur_nimg: int
     snapshot: Path | None = None    # the last exported G_ema model file
     networks: dict = field(default_factory=dict)  # the final G, G_ema and D
+
+
+class TrainingDiverged(StyleforgeError):
+    """A loss or the weights became NaN / Inf; the run stopped without writing that state."""
+
+
+# Options that may differ from the stored run on resume (length, budget, snapshots, evaluation).
+RESUMABLE = ("kimg", "max_minutes", "snapshot_kimg", "metrics", "keep_checkpoints")
 
 
 def derive_seed(*values: int) -> int:
@@ -159,18 +168,43 @@ class _StopFlag:
             signal.signal(sig, handler)
 
 
-def _resolve_resume(config: TrainingConfig, outdir, resume: str | None):
+def _resolve_resume(config: TrainingConfig, outdir, resume: str | None, explicit, notify):
+    """(checkpoint path, (metadata, tensors), config) to continue from, or (None, None, config).
+
+    The stored config wins; RESUMABLE options take the new values. Options in `explicit` (those the
+    user set) that differ from the stored run are refused by name. A damaged newest checkpoint is
+    skipped for the next older one, with a note."""
     if not resume:
         return None, None, config
-    path = find_resume_checkpoint(resume, outdir)
-    if path is None:
+    candidates = resume_candidates(resume, outdir)
+    if not candidates:
+        notify(f"--resume {resume}: no checkpoint in {outdir}; starting a new run")
         return None, None, config
-    metadata, tensors = read_training_state(path)
+    for path in candidates:
+        try:
+            metadata, tensors = read_training_state(path)
+            break
+        except StyleforgeError as error:
+            if len(candidates) == 1:
+                raise
+            notify(f"skipping damaged checkpoint {path.name}: {error}")
+    else:
+        raise StyleforgeError(f"--resume {resume}: every checkpoint of {candidates[0].parent.parent} is damaged")
+    if path != candidates[0]:
+        notify(f"resuming from the newest good checkpoint, {path.name}")
     stored = TrainingConfig.from_dict(json.loads(metadata["training_config"]))
-    # Length and wall-time budget may change on resume; everything else comes from the checkpoint.
-    config = TrainingConfig.from_dict({**stored.to_dict(), "kimg": config.kimg,
-                                       "max_minutes": config.max_minutes,
-                                       "snapshot_kimg": config.snapshot_kimg})
+    if explicit is not None:
+        fixed = [f"--{name.replace('_', '-')} {getattr(config, name)!r} (the run has {getattr(stored, name)!r})"
+                 for name in sorted(explicit) if name not in RESUMABLE
+                 and getattr(config, name) != getattr(stored, name)]
+        if fixed:
+            raise StyleforgeError("--resume continues a stored run, whose settings cannot change: "
+                                  + "; ".join(fixed) + ". Start a new run for other settings")
+    changes = {name: getattr(config, name) for name in RESUMABLE
+               if (explicit is None or name in explicit) and getattr(config, name) != getattr(stored, name)}
+    for name, value in changes.items():
+        notify(f"on resume: {name} {getattr(stored, name)!r} → {value!r}")
+    config = TrainingConfig.from_dict({**stored.to_dict(), **{k: config.to_dict()[k] for k in changes}})
     return path, (metadata, tensors), config
 
 
@@ -233,17 +267,24 @@ def _run_phase(phase: tuple[str, str], phase_index: int, config: TrainingConfig,
 
 
 def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
-          progress: Callable[[dict], None] | None = None, device: str | None = None) -> TrainResult:
-    """Train (or resume) a StyleGAN2; writes the run directory on the main process."""
+          progress: Callable[[dict], None] | None = None, device: str | None = None,
+          explicit: set[str] | None = None, notify: Callable[[str], None] | None = None) -> TrainResult:
+    """Train (or resume) a StyleGAN2; writes the run directory on the main process.
+
+    On resume the stored config is used, except RESUMABLE options (taken from `config`); with
+    `explicit` (the option names a user set), any other explicit option that differs is refused.
+    `notify(text)` receives notes (damaged checkpoints skipped, changes applied on resume)."""
     from ..data import open_dataset
 
+    notify = notify or (lambda text: print(text, file=sys.stderr))
     config = config.validate()
     ctx = distributed.setup(device)
     if config.precision != "fp32" and ctx.device.type != "cuda":
         raise StyleforgeError("--precision bf16/fp16 needs a CUDA device; use fp32 on CPU")
     if ctx.device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = config.tf32
-    resume_path, resume_state, config = _resolve_resume(config, outdir, resume)
+    resume_path, resume_state, config = _resolve_resume(config, outdir, resume, explicit,
+                                                        notify if ctx.is_main else (lambda text: None))
     started = time.time()
 
     # Data and networks.
@@ -300,7 +341,6 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
     label_pool = None
     if G.c_dim:
         label_pool = np.stack([dataset.label(i) for i in range(min(len(dataset), 100_000))])
-    reals = RealImages(dataset, config.seed, config.mirror)
     from ..metrics import parse_metric, require_weights, resolve_auto
 
     config = dataclasses.replace(config, metrics=resolve_auto(config.metrics, ctx.device))
@@ -312,11 +352,28 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
         if ctx.is_main:
             require_weights(spec)
 
-    # Run directory (main process only).
-    run_dir, writer = None, None
+    # Run directory (main process only), created only now that every setting has been checked.
+    run_dir, writer, lock = None, None, contextlib.nullcontext()
     if ctx.is_main:
         run_dir = resume_path.parent.parent if resume_path is not None else create_run_dir(
             outdir, _describe(config, resolution))
+        lock = RunLock(run_dir)
+        lock.__enter__()
+    try:
+        return _train_in_run_dir(config, ctx, run_dir, resume_path, dataset, G, D, G_ema, opt_G, opt_D, frozen,
+                                 pl_mean, counters, layout, label_pool, progress, started, batch_gpu)
+    finally:
+        lock.__exit__(None, None, None)
+        distributed.teardown(ctx)
+
+
+def _train_in_run_dir(config, ctx, run_dir, resume_path, dataset, G, D, G_ema, opt_G, opt_D, frozen, pl_mean,
+                      counters, layout, label_pool, progress, started, batch_gpu) -> TrainResult:
+    """The training loop proper, with the run directory locked."""
+    resolution, world, batch = dataset.resolution, ctx.world_size, layout.batch
+    reals = RealImages(dataset, config.seed, config.mirror)
+    writer = None
+    if ctx.is_main:
         (run_dir / "checkpoints").mkdir(exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(
             {"training": config.to_dict(), "G": G.config.to_dict(), "D": D.config.to_dict(),
@@ -326,6 +383,13 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
         writer = EventWriter(run_dir)
         if resume_path is None:
             save_image(make_grid(to_uint8(reals.batch(0, GRID_SEEDS, "cpu")[0]), cols=8), run_dir / "reals.png")
+        if progress is not None:
+            progress({"event": "start", "run_dir": str(run_dir), "data": dataset.name,
+                      "images": len(dataset) if len(dataset) < 2 ** 30 else None, "resolution": resolution,
+                      "channels": dataset.channels, "g_params": sum(p.numel() for p in G.parameters()),
+                      "d_params": sum(p.numel() for p in D.parameters()), "kimg": counters.cur_nimg / 1000,
+                      "total_kimg": config.kimg, "max_minutes": config.max_minutes, "batch": batch,
+                      "device": str(ctx.device), "resumed_from": str(resume_path) if resume_path else None})
     grid_z = z_from_seeds(list(range(GRID_SEEDS)), G.z_dim, ctx.device)
     grid_c = torch.from_numpy(label_pool[np.arange(GRID_SEEDS) % len(label_pool)]).to(ctx.device) \
         if label_pool is not None else None
@@ -333,7 +397,7 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
     total = int(config.kimg * 1000)
     snapshot_every = int(config.snapshot_kimg * 1000)
     stats = _Stats()
-    status, last_snapshot = "done", None
+    status, last_snapshot, last_checkpoint = "done", None, resume_path
     autocast = _autocast(config, ctx.device)
     with _StopFlag() as stop:
         tick_start, tick_nimg = time.time(), counters.cur_nimg
@@ -348,9 +412,15 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
             for phase_index, phase in enumerate(phases):
                 _run_phase(phase, phase_index, config, G, D, opt_G if phase[0] == "G" else opt_D, frozen,
                            reals, label_pool, pl_mean, counters, layout, stats, autocast, ctx)
+            if _agree(stats.non_finite is not None, ctx):
+                raise _diverged(run_dir, writer, counters, stats.non_finite or "a loss on another process",
+                                last_checkpoint)
             _update_ema(G_ema, G, config, counters.cur_nimg, batch)
             counters.cur_nimg += batch
             counters.step += 1
+            if progress is not None and ctx.is_main:
+                progress({"event": "step", "kimg": counters.cur_nimg / 1000, "total_kimg": config.kimg,
+                          "wall_s": time.time() - started, "max_minutes": config.max_minutes})
 
             out_of_time = config.max_minutes is not None and time.time() - started > 60 * config.max_minutes
             done = counters.cur_nimg >= total
@@ -369,9 +439,14 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
                 if progress is not None and ctx.is_main:
                     progress({**entry, "total_kimg": config.kimg})
             if done or at_snapshot or stop_now:
+                bad = _non_finite_weights(G, D, G_ema)
+                if _agree(bad is not None, ctx):
+                    raise _diverged(run_dir, writer, counters, bad or "weights on another process",
+                                    last_checkpoint)
                 if ctx.is_main:
                     last_snapshot = _snapshot(run_dir, config, G, D, G_ema, opt_G, opt_D, pl_mean,
                                               counters, grid_z, grid_c)
+                    last_checkpoint = run_dir / "checkpoints" / _checkpoint_name(counters)
                     _evaluate_metrics(config, G_ema, dataset, last_snapshot, writer, counters, progress)
                 distributed.barrier(ctx)
             if stop_now and not done:
@@ -379,7 +454,6 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
                 break
     if writer is not None:
         writer.close()
-    distributed.teardown(ctx)
     return TrainResult(run_dir=run_dir, status=status, cur_nimg=counters.cur_nimg, snapshot=last_snapshot,
                        networks={"G": G, "G_ema": G_ema, "D": D})
 
@@ -423,10 +497,14 @@ class _Stats:
 
     def __init__(self):
         self.sums: dict[str, list[float]] = {}
+        self.non_finite: str | None = None  # name of the first loss that was NaN / Inf
 
     def add(self, name: str, values: torch.Tensor) -> None:
         entry = self.sums.setdefault(name, [0.0, 0.0])
-        entry[0] += float(values.detach().float().sum())
+        total = float(values.detach().float().sum())
+        if not np.isfinite(total) and self.non_finite is None:
+            self.non_finite = name
+        entry[0] += total
         entry[1] += values.numel()
 
     def means(self, ctx) -> dict:
@@ -495,7 +573,35 @@ def _snapshot(run_dir: Path, config, G, D, G_ema, opt_G, opt_D, pl_mean, counter
                            for i in range(0, len(grid_z), 16)])
     save_image(make_grid(to_uint8(fakes), cols=8), run_dir / f"fakes-{kimg:06d}.png")
     snapshot = save(G_ema, run_dir / f"network-snapshot-{kimg:06d}.safetensors")
-    save_training_state(run_dir / "checkpoints" / f"checkpoint-{counters.cur_nimg:012d}.safetensors", config,
+    save_training_state(run_dir / "checkpoints" / _checkpoint_name(counters), config,
                         G, D, G_ema, opt_G, opt_D, pl_mean, counters)
     prune_checkpoints(run_dir, config.keep_checkpoints)
     return snapshot
+
+
+def _checkpoint_name(counters: Counters) -> str:
+    return f"checkpoint-{counters.cur_nimg:012d}.safetensors"
+
+
+def _non_finite_weights(*modules) -> str | None:
+    """The first parameter or buffer holding NaN / Inf, as 'G.mapping.layers.0.weight', or None."""
+    for prefix, module in zip(("G", "D", "G_ema"), modules):
+        for name, tensor in module.state_dict().items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                return f"{prefix}.{name}"
+    return None
+
+
+def _diverged(run_dir, writer, counters: Counters, what: str, last_checkpoint) -> TrainingDiverged:
+    """The error that ends a diverged run (logged to log.jsonl; nothing of that state is written)."""
+    kimg = counters.cur_nimg / 1000
+    if run_dir is not None:
+        with open(run_dir / "log.jsonl", "a") as f:
+            f.write(json.dumps({"event": "diverged", "kimg": kimg, "non_finite": what}) + "\n")
+    if writer is not None:
+        writer.close()
+    resume = (f"the last good checkpoint is {last_checkpoint}" if last_checkpoint is not None
+              else "no checkpoint had been written yet")
+    return TrainingDiverged(f"training diverged at {kimg:.3f} kimg: {what} became NaN or infinite, so the run "
+                            f"stopped without saving that state; {resume}. Lower --glr / --dlr or raise "
+                            "--gamma and start again")

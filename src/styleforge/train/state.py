@@ -11,7 +11,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from ..checkpoint.state import load_state_strict
+from ..checkpoint.state import check_finite, load_state_strict
 from ..config import DiscriminatorConfig, GeneratorConfig
 from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file
@@ -83,7 +83,9 @@ def read_training_state(path: str | os.PathLike) -> tuple[dict, dict]:
     except StyleforgeError:
         raise
     except Exception as error:  # safetensors' own error types for corrupt or foreign files
-        raise StyleforgeError(f"{path} is not a readable training checkpoint ({error})") from None
+        raise StyleforgeError(f"{path} is not a readable training checkpoint "
+                              f"({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
+    check_finite(tensors, str(path))
     return metadata, tensors
 
 

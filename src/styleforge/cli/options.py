@@ -1,14 +1,13 @@
-"""Helpers shared by the commands: option types, model loading, progress bars, output folders."""
+"""Option types and parser helpers shared by the command parsers (light: no torch at import time,
+so `styleforge --help` and argument errors are instant)."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from ..checkpoint import load
 from ..errors import StyleforgeError
-from ..latents import parse_int_list, parse_seeds
-from ..models import Generator
-from ..models.synthesis import NOISE_MODES
+from ..names import GENERATOR_KEYS, NOISE_MODES
+from ..seeds import parse_int_list, parse_seeds
 
 
 class ExamplesFormatter(argparse.RawDescriptionHelpFormatter):
@@ -21,10 +20,11 @@ class ExamplesFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def add_command(commands, name: str, help_text: str, examples: str, run) -> argparse.ArgumentParser:
+def add_command(commands, name: str, help_text: str, examples: str) -> argparse.ArgumentParser:
+    """The sub-parser of command `name`; its implementation is `styleforge.commands.<name>.run`."""
     parser = commands.add_parser(name, help=help_text, description=help_text,
                                  epilog=f"Examples:\n{examples}", formatter_class=ExamplesFormatter)
-    parser.set_defaults(run=run)
+    parser.set_defaults(command_module=f"styleforge.commands.{name}")
     return parser
 
 
@@ -51,7 +51,7 @@ def psi_type(text: str) -> float:
 
 def device_type(text: str) -> str:
     """A torch device that exists here: 'cpu', 'cuda', 'cuda:1', 'mps'."""
-    import torch
+    import torch  # on use: importing torch takes seconds, and --help must not wait for it
 
     try:
         device = torch.device(text)
@@ -76,38 +76,6 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class", dest="class_index", type=int, default=None, metavar="C",
                         help="class index for conditional models")
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.add_argument("--network-key", "--network", dest="network_key", choices=["G_ema", "G"], default=None,
+    parser.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,
                         help="generator to use from a reference pickle or rosinality checkpoint "
                              "(default: G_ema)")
-
-
-def load_generator(path: str, device: str = "cpu", network_key: str | None = None) -> Generator:
-    model = load(path, network_key=network_key, device=device)
-    if not isinstance(model, Generator):
-        raise StyleforgeError(f"{path} holds a discriminator; this command needs a generator")
-    return model
-
-
-def check_class(G: Generator, class_index: int | None) -> None:
-    if G.c_dim == 0 and class_index is not None:
-        raise StyleforgeError("--class given, but this model is unconditional")
-    if G.c_dim > 0 and class_index is None:
-        raise StyleforgeError(f"this model is conditional: give --class (0..{G.c_dim - 1})")
-    if G.c_dim > 0 and not 0 <= class_index < G.c_dim:
-        raise StyleforgeError(f"--class must be in 0..{G.c_dim - 1}, got {class_index}")
-
-
-def output_dir(path: str) -> Path:
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise StyleforgeError(f"--outdir {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def progress_bar(total: int, description: str):
-    """A tqdm bar on a terminal, nothing in logs."""
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=description, unit="img", disable=not sys.stderr.isatty(),
-                leave=False)

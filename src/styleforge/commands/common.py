@@ -1,0 +1,42 @@
+"""Helpers shared by the command implementations: loading a generator, class checks, output
+folders, progress bars."""
+
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..checkpoint import load
+from ..errors import StyleforgeError
+from ..models import Generator
+
+
+def load_generator(path: str, device: str = "cpu", network_key: str | None = None) -> Generator:
+    model = load(path, network_key=network_key, device=device)
+    if not isinstance(model, Generator):
+        raise StyleforgeError(f"{path} holds a discriminator; this command needs a generator")
+    return model
+
+
+def check_class(G: Generator, class_index: int | None) -> None:
+    if G.c_dim == 0 and class_index is not None:
+        raise StyleforgeError("--class given, but this model is unconditional")
+    if G.c_dim > 0 and class_index is None:
+        raise StyleforgeError(f"this model is conditional: give --class (0..{G.c_dim - 1})")
+    if G.c_dim > 0 and not 0 <= class_index < G.c_dim:
+        raise StyleforgeError(f"--class must be in 0..{G.c_dim - 1}, got {class_index}")
+
+
+def output_dir(path: str) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise StyleforgeError(f"--outdir {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def progress_bar(total: int, description: str):
+    """A tqdm bar on a terminal, nothing in logs."""
+
+    return tqdm(total=total, desc=description, unit="img", disable=not sys.stderr.isatty(),
+                leave=False)

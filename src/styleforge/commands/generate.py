@@ -1,0 +1,47 @@
+"""`styleforge generate`: Images from seeds, one PNG per seed, streamed batch by batch (options: cli/generate.py)."""
+
+import sys
+
+import numpy as np
+
+from ..errors import StyleforgeError
+from ..generate import generate_batches
+from ..render import make_grid, save_image, to_uint8
+from .common import check_class, load_generator, output_dir, progress_bar
+
+MAX_GRID = 1024  # images in one grid.png (kept in memory until the end)
+
+
+def run(args) -> int:
+    G = load_generator(args.model, args.device, args.network_key)
+    check_class(G, args.class_index)
+    if args.trunc_cutoff is not None and not 0 <= args.trunc_cutoff <= G.num_ws:
+        raise StyleforgeError(f"--trunc-cutoff {args.trunc_cutoff} is beyond this model's "
+                              f"{G.num_ws} W+ layers (use 0..{G.num_ws})")
+    if args.batch < 1:
+        raise StyleforgeError(f"--batch must be at least 1, got {args.batch}")
+    if args.grid and len(args.seeds) > MAX_GRID:
+        raise StyleforgeError(f"--grid takes at most {MAX_GRID} seeds (got {len(args.seeds)}); "
+                              "leave --grid out to write the images one by one")
+    outdir = output_dir(args.outdir)
+    grid, written = [], 0
+    try:
+        with progress_bar(len(args.seeds), "generate") as bar:
+            for seeds, batch in generate_batches(G, args.seeds, psi=args.trunc, cutoff=args.trunc_cutoff,
+                                                 noise_mode=args.noise_mode, class_index=args.class_index,
+                                                 batch_size=args.batch):
+                images = to_uint8(batch)
+                for seed, image in zip(seeds, images):
+                    save_image(image, outdir / f"seed{seed:04d}.png")
+                    written += 1
+                if args.grid:
+                    grid.append(images)
+                bar.update(len(seeds))
+    except KeyboardInterrupt:
+        print(f"interrupted: {written} images written to {outdir}", file=sys.stderr)
+        return 130
+    if args.grid:
+        images = np.concatenate(grid)
+        save_image(make_grid(images, cols=int(np.ceil(np.sqrt(len(images))))), outdir / "grid.png")
+    print(f"wrote {written} images{' and grid.png' if args.grid else ''} to {outdir}")
+    return 0

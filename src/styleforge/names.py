@@ -1,0 +1,7 @@
+"""Names shared by the library and the command line, kept free of heavy imports so that parsing
+command-line options never waits for torch."""
+
+NETWORK_KEYS = ("G_ema", "G", "D")          # networks of a multi-network file (pickles, checkpoints)
+GENERATOR_KEYS = ("G_ema", "G")
+NOISE_MODES = ("const", "random", "none")   # per-pixel noise: the model's fixed maps, fresh, or none
+ACTIVATION_NAMES = ("linear", "relu", "lrelu", "tanh", "sigmoid", "elu", "selu", "softplus", "swish")
