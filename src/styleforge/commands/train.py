@@ -2,7 +2,12 @@
 
 import sys
 
+from tqdm import tqdm
+
 from ..train import train, training_config
+
+QUIET_LOG_S = 30  # without a terminal: a progress line at least this often (seconds)
+
 
 def _eta(entry: dict) -> str:
     """Time left until whichever of --kimg and --max-minutes ends the run first."""
@@ -21,12 +26,11 @@ def _eta(entry: dict) -> str:
 def progress_printer():
     """Prints the start line, a progress bar (or, without a terminal, one line per kimg) with the ETA,
     losses and metric results."""
-    from tqdm import tqdm
-
     bar = None
     tty = sys.stderr.isatty()
     start = {}
     losses: dict = {}
+    last_line = [0.0]  # wall time of the last line printed without a terminal
 
     def say(text: str) -> None:
         if bar is not None:
@@ -62,8 +66,12 @@ def progress_printer():
             bar.set_postfix_str(f"left {_eta(entry)}" + "".join(f", {k} {v}" for k, v in losses.items()),
                                 refresh=event != "step")
         elif event != "step":
+            last_line[0] = entry["wall_s"]
             print(f"kimg {entry['kimg']:.1f}  img/s {entry['img_per_s']:.1f}  left {_eta(entry)}  "
                   + "  ".join(f"{k} {v}" for k, v in losses.items()), flush=True)
+        elif entry["wall_s"] - last_line[0] >= QUIET_LOG_S:  # logs hear from a run early, not only per kimg
+            last_line[0] = entry["wall_s"]
+            print(f"kimg {entry['kimg']:.2f}  left {_eta(entry)}", flush=True)
 
     return report
 

@@ -225,9 +225,11 @@ class ImageDataset:
         first = None
         for name in self.names:
             try:
-                with Image.open(io.BytesIO(self.source.read(name))) as image:
-                    size, channels = image.size, image_channels(image, name)
+                data = self.source.read(name)
+                with Image.open(io.BytesIO(data)) as image:
                     image.verify()  # reads the whole file (catches truncation) without decoding
+                with Image.open(io.BytesIO(data)) as image:  # verify() leaves the image unusable
+                    size, channels = image.size, image_channels(image, name)
             except (UnidentifiedImageError, OSError, SyntaxError) as error:
                 raise StyleforgeError(f"{name}: {image_error(error)}") from None
             if first is None:
