@@ -44,11 +44,11 @@ def measure(batch: int, device: str) -> dict:
     import numpy as np
     import torch
 
-    from styleforge.metrics.features import _vgg_fc2
+    from styleforge.metrics.features import vgg_fc2
     from styleforge.metrics.fid import frechet_distance
     from styleforge.metrics.kid import kernel_inception_distance
     from styleforge.metrics.msssim import ms_ssim
-    from styleforge.metrics.networks import LPIPS, VGG16, InceptionV3
+    from styleforge.perception import LPIPS, VGG16, InceptionV3
     from styleforge.metrics.precision_recall import precision_recall
     from styleforge.metrics.swd import swd
 
@@ -64,7 +64,7 @@ def measure(batch: int, device: str) -> dict:
         results = {
             "inception_pool3_from_64px_images_per_s": rate(lambda: inception.features(u64), batch),
             "inception_pool3_from_256px_images_per_s": rate(lambda: inception.features(u256), batch),
-            "vgg16_fc2_from_64px_images_per_s": rate(lambda: _vgg_fc2(vgg, u64), batch),
+            "vgg16_fc2_from_64px_images_per_s": rate(lambda: vgg_fc2(vgg, u64), batch),
             "lpips_vgg16_256px_pairs_per_s": rate(lambda: lpips(x256, y256), batch),
             "swd_32px_1000_images_per_s": rate(lambda: swd(x32, x32.flip(0)), 1000, repeats=1),
             "msssim_32px_pairs_per_s": rate(lambda: ms_ssim((x32 + 1) * 127.5, (x32.flip(0) + 1) * 127.5), 1000),

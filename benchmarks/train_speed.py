@@ -17,14 +17,16 @@ import resource
 import time
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._python_dispatch import TorchDispatchMode  # torch's own (private) dispatch hook
 from torch.utils.flop_counter import flop_registry
 
 from styleforge.runtime import tune_allocator
+from styleforge.data import open_dataset
 from styleforge.train import training_config
-from styleforge.train.loop import (RealImages, _adam, _sub_batch, _update_ema)
-from styleforge.train.loss import (discriminator_main_loss, generator_main_loss, path_length_penalty,
-                                   r1_penalty)
+from styleforge.train.distributed import Context
+from styleforge.train.reals import RealImages
+from styleforge.train.state import Counters
+from styleforge.train.step import BatchLayout, TrainingStep, build_networks, ema_copy
 
 
 class FlopCounter(TorchDispatchMode):
@@ -57,58 +59,37 @@ def matmul_peak(device: str, size: int = 2048, seconds: float = 2.0) -> float:
 
 
 def build(preset: str, resolution: int, batch: int, device: str):
-    import styleforge as sf
-    from styleforge.data import ToyFaces
-
+    """The training step of a new `preset` run on toyfaces, set up exactly as `styleforge.train.train`
+    sets it up (same public pieces): (config, step, reals)."""
     config = training_config(preset, resolution=resolution, batch=batch)
-    g_config, d_config = config.model_configs(resolution, 3, 0)
-    torch.manual_seed(0)
-    G, D = sf.models.build_from_config(g_config).to(device).train(), sf.models.build_from_config(d_config).to(device).train()
-    G_ema = sf.models.build_from_config(g_config).to(device).eval().requires_grad_(False)
-    reals = RealImages(ToyFaces(resolution), 0, False)
-    return config, G, D, G_ema, reals
+    dataset = open_dataset(config.data, resolution, seed=config.seed)
+    G, D = build_networks(*config.model_configs(resolution, dataset.channels, 0), config.seed)
+    G, D = G.to(device).train(), D.to(device).train()
+    context = Context(device=torch.device(device))
+    layout = BatchLayout.plan(config, 1, 0, D.config.mbstd_group_size)
+    step = TrainingStep(config, G, D, ema_copy(G), layout, context)
+    return config, step, RealImages(dataset, config.seed, config.mirror)
 
 
-def training_cycle(config, G, D, G_ema, reals, opt_G, opt_D, pl_mean, device, start_step: int) -> None:
-    """16 optimizer steps with every phase the training loop runs."""
-    batch = config.batch
-    for step in range(start_step, start_step + 16):
-        phases = [("G", "main")] + ([("G", "reg")] if step % 4 == 0 else []) + [("D", "main")] + \
-                 ([("D", "reg")] if step % 16 == 0 else [])
-        for index, (net, kind) in enumerate(phases):
-            module, opt = (G, opt_G) if net == "G" else (D, opt_D)
-            G.requires_grad_(net == "G")
-            D.requires_grad_(net == "D")
-            opt.zero_grad(set_to_none=True)
-            sub = _sub_batch(config, G, reals if net == "D" else None, step, index, 0, batch,
-                             step * batch, None, device)
-            if (net, kind) == ("G", "main"):
-                (generator_main_loss(G, D, sub)[0].sum() / batch).backward()
-            elif (net, kind) == ("G", "reg"):
-                penalty, _ = path_length_penalty(G, sub, pl_mean, 2, 0.01)
-                (penalty.sum() * 8 / batch).backward()
-            elif kind == "main":
-                (discriminator_main_loss(G, D, sub).sum() / batch).backward()
-            else:
-                (r1_penalty(D, sub).sum() * config.gamma * 8 / batch).backward()
-            opt.step()
-        _update_ema(G_ema, G, config, step * batch, batch)
+def training_cycle(step: TrainingStep, counters: Counters, reals: RealImages) -> None:
+    """16 optimizer steps: every phase the training loop runs, with PL and R1 at their intervals."""
+    for _ in range(16):
+        step.run(counters, reals)
 
 
 def measure(preset: str, resolution: int, batch: int, device: str, cycles: int) -> dict:
-    config, G, D, G_ema, reals = build(preset, resolution, batch, device)
-    opt_G, opt_D = _adam(G.parameters(), config.glr, 4), _adam(D.parameters(), config.dlr, 16)
-    pl_mean = torch.zeros([], device=device)
+    config, step, reals = build(preset, resolution, batch, device)
+    counters = Counters()
     counter = FlopCounter()
     with counter:
-        training_cycle(config, G, D, G_ema, reals, opt_G, opt_D, pl_mean, device, 0)
+        training_cycle(step, counters, reals)
     flops_per_image = counter.total / (16 * batch)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
         torch.cuda.synchronize()
     start = time.perf_counter()
     for cycle in range(cycles):
-        training_cycle(config, G, D, G_ema, reals, opt_G, opt_D, pl_mean, device, 16 * (cycle + 1))
+        training_cycle(step, counters, reals)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start

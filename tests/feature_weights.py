@@ -11,8 +11,8 @@ from torch import nn
 
 from styleforge.data import ToyFaces
 
-from styleforge.metrics.networks.inception import NVIDIA_NAMES, InceptionV3
-from styleforge.metrics.networks.vgg import VGG16
+from styleforge.perception.inception import NVIDIA_NAMES, InceptionV3
+from styleforge.perception.vgg import VGG16
 
 
 def calibrated_inception(seed: int = 0) -> InceptionV3:

@@ -143,7 +143,7 @@ def test_training_evaluates_feature_metrics_and_fails_at_the_start_without_weigh
     """Missing weights stop the run before any training step, saying which file to fetch; with them
     in $STYLEFORGE_WEIGHTS each snapshot gets its record in the run directory."""
     from styleforge.errors import StyleforgeError
-    from styleforge.metrics.networks import weights
+    from styleforge.perception import weights
     from styleforge.train import train, training_config
 
     def offline(spec, target):

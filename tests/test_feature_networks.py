@@ -7,7 +7,7 @@ import torch
 from scipy import stats
 
 from styleforge.errors import StyleforgeError
-from styleforge.metrics.networks import load_lpips, load_vgg16
+from styleforge.perception import load_lpips, load_vgg16
 from styleforge.metrics.ppl import path_length
 
 

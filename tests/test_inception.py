@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from styleforge.errors import StyleforgeError
-from styleforge.metrics.networks import InceptionV3, load_inception
-from styleforge.metrics.networks.inception import NVIDIA_NAMES, tf_resize
+from styleforge.perception import InceptionV3, load_inception
+from styleforge.perception.inception import NVIDIA_NAMES, tf_resize
 
 
 def test_architecture_matches_the_fid_inception():
@@ -35,7 +35,7 @@ def test_avg_pools_exclude_padding_and_mixed_7c_takes_the_max(inception_files):
         block.max_pool = True
     assert not torch.allclose(as_built, swapped)
     ones = torch.ones(1, 1, 5, 5)
-    from styleforge.metrics.networks.inception import _avg_pool
+    from styleforge.perception.inception import _avg_pool
 
     assert torch.allclose(_avg_pool(ones), ones)  # count_include_pad=True would give 4/9 at corners
 

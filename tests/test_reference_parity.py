@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from styleforge.models import from_reference
+from styleforge.checkpoint import from_reference
 
 ATOL = 1e-4
 

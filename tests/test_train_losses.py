@@ -5,9 +5,11 @@ import math
 import pytest
 import torch
 
-from styleforge.models import from_reference
+from styleforge.checkpoint import from_reference
 from styleforge.train import training_config
-from styleforge.train.loop import _adam, _update_ema, draw_fakes
+from styleforge.train.step import draw_fakes
+from styleforge.train.step import lazy_adam as _adam
+from styleforge.train.step import update_ema as _update_ema
 from styleforge.train.loss import SubBatch, path_length_penalty, r1_penalty
 
 from helpers import tiny

@@ -12,7 +12,7 @@ from .version import __version__
 
 _EXPORTS = {  # public name → (module, attribute); None = the module itself
     "load": ("styleforge.checkpoint", "load"), "save": ("styleforge.checkpoint", "save"),
-    "build": ("styleforge.models", "build"), "from_reference": ("styleforge.models", "from_reference"),
+    "build": ("styleforge.models", "build"), "from_reference": ("styleforge.checkpoint", "from_reference"),
     "Generator": ("styleforge.models", "Generator"), "Discriminator": ("styleforge.models", "Discriminator"),
     "GeneratorConfig": ("styleforge.config", "GeneratorConfig"),
     "DiscriminatorConfig": ("styleforge.config", "DiscriminatorConfig"),

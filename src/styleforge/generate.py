@@ -1,60 +1,36 @@
 """High-level generation: images from seeds, truncation strips and style-mixing grids
-(the figures of the StyleGAN papers: Fig. 3 style mixing, Fig. 8 truncation)."""
+(the figures of the StyleGAN papers: Fig. 3 style mixing, Fig. 8 truncation), all through
+`pipeline.render`."""
 
 from collections.abc import Callable
 
 import torch
 
-from .latents import mix, one_hot, truncate, z_from_seeds
+from .latents import mix, truncate
 from .models import Generator
+from .pipeline import render, to_ws
 
 
-def _device(G: Generator) -> torch.device:
-    return next(G.parameters()).device
-
-
-@torch.no_grad()
 def map_seeds(G: Generator, seeds: list[int], psi: float = 1.0, cutoff: int | None = None,
               class_index: int | None = None) -> torch.Tensor:
     """W+ [N, num_ws, w_dim] for seeds (reference z convention), truncated toward w_avg."""
-    device = _device(G)
-    z = z_from_seeds(seeds, G.z_dim, device)
-    c = one_hot(class_index, G.c_dim, len(seeds), device)
-    return G.mapping(z, c, psi=psi, cutoff=cutoff)
+    return to_ws(G, seeds=seeds, psi=psi, cutoff=cutoff, class_index=class_index)
 
 
-@torch.no_grad()
 def synthesize(G: Generator, ws: torch.Tensor, noise_mode: str = "const", batch_size: int = 16,
                progress: Callable | None = None) -> torch.Tensor:
-    """Images [N, C, R, R] from W+ in batches; `progress(n)` is called after each batch."""
-    images = []
-    for start in range(0, ws.shape[0], batch_size):
-        images.append(G.synthesis(ws[start:start + batch_size], noise_mode=noise_mode).cpu())
-        if progress is not None:
-            progress(images[-1].shape[0])
-    return torch.cat(images)
+    """Images [N, C, R, R] on the CPU from W+ in batches; `progress(n)` is called after each batch."""
+    return render(G, ws=ws, noise_mode=noise_mode, batch_size=batch_size, progress=progress, device="cpu")
 
 
-@torch.no_grad()
 def generate(G: Generator, seeds: list[int], psi: float = 1.0, cutoff: int | None = None,
              noise_mode: str = "const", class_index: int | None = None, batch_size: int = 16,
              progress: Callable | None = None) -> torch.Tensor:
-    """Images [N, C, R, R] in [-1, 1] for seeds."""
-    ws = map_seeds(G, seeds, psi=psi, cutoff=cutoff, class_index=class_index)
-    return synthesize(G, ws, noise_mode=noise_mode, batch_size=batch_size, progress=progress)
+    """Images [N, C, R, R] in [-1, 1] on the CPU for seeds."""
+    return render(G, seeds=seeds, psi=psi, cutoff=cutoff, class_index=class_index, noise_mode=noise_mode,
+                  batch_size=batch_size, progress=progress, device="cpu")
 
 
-def generate_batches(G: Generator, seeds: list[int], psi: float = 1.0, cutoff: int | None = None,
-                     noise_mode: str = "const", class_index: int | None = None, batch_size: int = 16):
-    """Yields (seeds of the batch, images [n, C, R, R] in [-1, 1]) batch by batch, so memory stays flat
-    however many seeds there are; each batch equals the matching rows of `generate`."""
-    for start in range(0, len(seeds), batch_size):
-        chunk = seeds[start:start + batch_size]
-        yield chunk, generate(G, chunk, psi=psi, cutoff=cutoff, noise_mode=noise_mode,
-                              class_index=class_index, batch_size=batch_size)
-
-
-@torch.no_grad()
 def truncation_strip(G: Generator, seeds: list[int], psis: list[float], noise_mode: str = "const",
                      class_index: int | None = None) -> torch.Tensor:
     """Images [len(seeds)·len(psis), C, R, R]: each seed's row runs through the ψ values."""
@@ -64,7 +40,6 @@ def truncation_strip(G: Generator, seeds: list[int], psis: list[float], noise_mo
     return synthesize(G, ws_all, noise_mode=noise_mode)
 
 
-@torch.no_grad()
 def style_mixing(G: Generator, row_seeds: list[int], col_seeds: list[int], col_styles: list[int],
                  psi: float = 1.0, noise_mode: str = "const", class_index: int | None = None):
     """(row images [R, ...], column images [K, ...], cells [R, K, ...]): cell (r, k) takes the W+ rows

@@ -25,6 +25,20 @@ def z_from_seeds(seeds: list[int], z_dim: int, device: str | torch.device = "cpu
     return torch.from_numpy(z).to(device=device, dtype=torch.float32)
 
 
+def check_labels(c: torch.Tensor | None, c_dim: int, batch: int, who: str = "this model") -> torch.Tensor | None:
+    """Class labels validated against a model's c_dim (the one place this rule lives); None for an
+    unconditional model."""
+    if c_dim == 0:
+        if c is not None and c.numel() > 0:
+            raise StyleforgeError(f"{who} is unconditional (c_dim=0) but class labels were given")
+        return None
+    if c is None:
+        raise StyleforgeError(f"{who} is conditional (c_dim={c_dim}): class labels are required")
+    if c.ndim != 2 or c.shape[1] != c_dim or c.shape[0] != batch:
+        raise StyleforgeError(f"{who} expects labels of shape [{batch}, {c_dim}], got {list(c.shape)}")
+    return c
+
+
 def one_hot(class_index: int | None, c_dim: int, batch: int,
             device: str | torch.device = "cpu") -> torch.Tensor | None:
     """Labels [batch, c_dim] for one class (None for an unconditional model)."""
@@ -56,7 +70,10 @@ def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float, cutoff: int | No
     num_ws = ws.shape[1]
     cutoff = num_ws if cutoff is None else cutoff
     if not 0 <= cutoff <= num_ws:
-        raise StyleforgeError(f"truncation cutoff {cutoff} is beyond the {num_ws} W+ layers (use 0..{num_ws})")
+        raise StyleforgeError(f"truncation cutoff {cutoff} is beyond the {num_ws} W+ layers of this model "
+                              f"(use 0..{num_ws})")
+    if cutoff == num_ws:
+        return w_avg.lerp(ws, psi)
     return torch.cat([w_avg.lerp(ws[:, :cutoff], psi), ws[:, cutoff:]], dim=1)
 
 

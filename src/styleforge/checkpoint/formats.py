@@ -21,6 +21,7 @@ from safetensors.torch import save_file
 
 from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file
+from ..models import Generator
 from . import native
 from .reference import from_reference, to_reference
 from .reference_pickle import NETWORK_KEYS, load_network_pickle, network_from_pickle, read_network_pickle
@@ -191,8 +192,6 @@ def export_reference(model, path: str | os.PathLike) -> Path:
 def export_rosinality(path: str | os.PathLike, G=None, D=None, drop_clamp: bool = False) -> Path:
     """Write a rosinality checkpoint: `g_ema` + `latent_avg` + `args` for G, `d` for D
     (drop_clamp: see `generator_to_rosinality`)."""
-    from ..models import Generator
-
     if G is None and D is None:
         raise StyleforgeError("nothing to export")
     checkpoint = {}

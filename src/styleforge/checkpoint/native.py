@@ -16,8 +16,9 @@ from safetensors.torch import save_file
 from ..config import CONFIG_CLASSES
 from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file
+from ..models import build_from_config
 from ..version import __version__
-from .state import load_state_strict
+from ..state_dict import load_state_strict
 
 FORMAT_NAME = "styleforge.model"
 FORMAT_VERSION = 1
@@ -101,8 +102,6 @@ def read_metadata(path: str | os.PathLike) -> dict:
 
 def load(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """Rebuild the G or D stored in a native model file, in eval mode."""
-    from ..models import build_from_config
-
     metadata = read_metadata(path)
     try:
         config_dict = json.loads(metadata["config"])

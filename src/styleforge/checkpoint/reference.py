@@ -11,7 +11,8 @@ import torch
 
 from ..config import DiscriminatorConfig, GeneratorConfig
 from ..errors import StyleforgeError
-from .state import load_state_strict
+from ..models import build_from_config
+from ..state_dict import load_state_strict
 
 # (reference prefix, our prefix) templates; {res} matches digits, {layer} one of conv|fc|out.
 # Applied in order, first match wins; the same table converts in both directions.
@@ -193,8 +194,6 @@ def reference_filter(taps) -> torch.Tensor:
 
 def from_reference(state_dict: dict, kwargs: dict, kind: str):
     """Build our network from a reference state dict (reference key names) and constructor kwargs."""
-    from ..models import build_from_config
-
     config = config_from_reference_kwargs(kwargs, kind)
     model = build_from_config(config)
     expected_filter = reference_filter(config.resample_filter)

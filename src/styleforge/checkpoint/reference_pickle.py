@@ -22,7 +22,7 @@ from .reference import from_reference
 from .reference_families import (SG3_ALIAS_FREE, Identity, discriminator_kwargs, generator_kwargs,
                                  identify)
 from .safe_pickle import PersistentRecord, TFNetworkRecord, plain, read_pickle
-from .state import load_state_strict
+from ..state_dict import load_state_strict
 from .tf_pickle import describe_tf_pickle, tf_network
 
 NETWORK_KEYS = ("G", "D", "G_ema")

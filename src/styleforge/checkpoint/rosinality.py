@@ -36,7 +36,8 @@ import torch
 
 from ..config import DiscriminatorConfig, GeneratorConfig
 from ..errors import StyleforgeError
-from .state import load_state_strict
+from ..models import Discriminator, Generator
+from ..state_dict import load_state_strict
 
 W_AVG_SAMPLES = 4096
 
@@ -110,8 +111,6 @@ def _check_kernels(state: dict) -> None:
 
 def generator_from_rosinality(state: dict, latent_avg: torch.Tensor | None = None):
     """Our Generator from a rosinality `g` / `g_ema` state dict (+ `latent_avg` if the file has one)."""
-    from ..models import Generator
-
     state = {k: torch.as_tensor(v).float() for k, v in state.items()}
     _check_kernels(state)
     config = _generator_config(state)
@@ -227,8 +226,6 @@ def _key(prefix: str, ours: str) -> str:
 
 def discriminator_from_rosinality(state: dict):
     """Our Discriminator (resnet, mbstd group 4) from a rosinality `d` state dict."""
-    from ..models import Discriminator
-
     state = {k: torch.as_tensor(v).float() for k, v in state.items()}
     if "convs.0.0.weight" not in state or "final_linear.1.weight" not in state:
         raise StyleforgeError("not a rosinality discriminator state dict (no convs.0, final_linear)")

@@ -51,7 +51,7 @@ def psi_type(text: str) -> float:
 
 def device_type(text: str) -> str:
     """A torch device that exists here: 'cpu', 'cuda', 'cuda:1', 'mps'."""
-    import torch  # on use: importing torch takes seconds, and --help must not wait for it
+    import torch  # on use: cli/ stays free of torch at import time, so --help and usage errors are instant
 
     try:
         device = torch.device(text)

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 
 from ..errors import StyleforgeError
-from ..generate import generate_batches
+from ..pipeline import render_batches
 from ..render import make_grid, save_image, to_uint8
 from .common import check_class, load_generator, output_dir, progress_bar
 
@@ -27,10 +27,11 @@ def run(args) -> int:
     grid, written = [], 0
     try:
         with progress_bar(len(args.seeds), "generate") as bar:
-            for seeds, batch in generate_batches(G, args.seeds, psi=args.trunc, cutoff=args.trunc_cutoff,
-                                                 noise_mode=args.noise_mode, class_index=args.class_index,
-                                                 batch_size=args.batch):
-                images = to_uint8(batch)
+            for batch in render_batches(G, seeds=args.seeds, psi=args.trunc, cutoff=args.trunc_cutoff,
+                                        noise_mode=args.noise_mode, class_index=args.class_index,
+                                        batch_size=args.batch):
+                images = to_uint8(batch.images)
+                seeds = args.seeds[batch.start:batch.start + len(images)]
                 for seed, image in zip(seeds, images):
                     save_image(image, outdir / f"seed{seed:04d}.png")
                     written += 1

@@ -2,7 +2,7 @@
 
 from ..data import open_dataset
 from ..errors import StyleforgeError
-from ..metrics import AVAILABLE, METRICS, append_result, evaluate, parse_metric, work
+from ..metrics import METRICS, append_result, available, evaluate, parse_metric, work
 from .common import load_generator, progress_bar
 
 def list_metrics() -> None:
@@ -13,7 +13,7 @@ def list_metrics() -> None:
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
     for row in [header] + rows:
         print("  ".join(c.ljust(w) for c, w in zip(row[:4], widths)) + "  " + row[4])
-    print(f"names: {AVAILABLE}")
+    print(f"names: {available()}")
 
 
 def run(args) -> int:

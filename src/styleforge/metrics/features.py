@@ -19,8 +19,11 @@ import torch.nn.functional as F
 
 from ..errors import StyleforgeError
 from ..files import atomic_path
-from ..latents import z_from_seeds
-from .networks import weights as weight_files
+from ..perception import weights as weight_files
+from ..perception import load_inception, load_vgg16
+from ..perception.inception import FEATURES
+from .samples import check_data, seed_batches
+from .statistics import feature_statistics
 
 _IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 _IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -55,16 +58,13 @@ class FeatureExtractor:
 
 
 def inception_extractor(path=None, download: bool = True) -> FeatureExtractor:
-    from .networks import load_inception
-    from .networks.inception import FEATURES
-
     found = weight_files.resolve_any(weight_files.INCEPTION_FILES, path, download)
     return FeatureExtractor("inception-v3-fid/pool_3", load_inception(found), found,
                             "TF-1 bilinear to 299 (as inception-2015-12-05.pt)", FEATURES,
                             lambda net, pixels: net.features(pixels))
 
 
-def _vgg_fc2(network, pixels: torch.Tensor) -> torch.Tensor:
+def vgg_fc2(network, pixels: torch.Tensor) -> torch.Tensor:
     x = pixels.float() / 255
     if x.shape[1] == 1:
         x = x.repeat(1, 3, 1, 1)
@@ -74,27 +74,14 @@ def _vgg_fc2(network, pixels: torch.Tensor) -> torch.Tensor:
 
 
 def vgg16_extractor(path=None, download: bool = True) -> FeatureExtractor:
-    from .networks import load_vgg16
-
     found = weight_files.resolve(weight_files.VGG16_TORCHVISION, path, download)
     return FeatureExtractor("vgg16-torchvision/fc2", load_vgg16(found), found,
-                            "antialiased bilinear to 224, ImageNet mean/std", 4096, _vgg_fc2)
+                            "antialiased bilinear to 224, ImageNet mean/std", 4096, vgg_fc2)
 
 
 def to_pixels(images: torch.Tensor) -> torch.Tensor:
     """[-1, 1] floats → uint8 with the reference's rounding."""
     return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
-
-
-@torch.no_grad()
-def seed_batches(G, count: int, batch: int = 32, noise_mode: str = "const"):
-    """Images [≤ batch, C, H, W] from z seeds 0..count−1, a batch at a time (classes in turn for a
-    conditional G)."""
-    device = next(G.parameters()).device
-    for start in range(0, count, batch):
-        seeds = list(range(start, min(start + batch, count)))
-        c = torch.eye(G.c_dim, device=device)[[s % G.c_dim for s in seeds]] if G.c_dim else None
-        yield G(z_from_seeds(seeds, G.z_dim, device), c, noise_mode=noise_mode)
 
 
 @torch.no_grad()
@@ -131,8 +118,6 @@ def dataset_features(dataset, extractor: FeatureExtractor, num: int, kind: str =
     """Real-data features of the first `num` images: {'features'} or, for kind='mean_cov', the
     float64 {'mean', 'cov'} alone. Cached under ~/.cache/styleforge/stats by dataset content hash,
     resolution, count, network, weights and resize; recomputed only when one of those changes."""
-    from .fid import feature_statistics
-
     if len(dataset) < num:
         raise StyleforgeError(f"the dataset has {len(dataset)} images; the metric needs {num} (use --num)")
     path = _cache_path(dataset, extractor, num, kind) if cache else None
@@ -163,3 +148,45 @@ def dataset_features(dataset, extractor: FeatureExtractor, num: int, kind: str =
             with open(tmp, "wb") as f:
                 np.savez(f, **result)
     return result
+
+
+def extractor_for(spec, weights: dict | None = None) -> FeatureExtractor | None:
+    """The feature network a metric needs, from `weights` ({'inception': path, 'vgg': path}) or
+    found / downloaded; None for metrics without one."""
+    weights = weights or {}
+    if spec.info.network == "inception":
+        return inception_extractor(weights.get("inception"))
+    if spec.info.network == "vgg16":
+        return vgg16_extractor(weights.get("vgg"))
+    return None
+
+
+def require_weights(spec, weights: dict | None = None) -> None:
+    """Find (or download) the weight files a metric needs now, so a long run fails at its start
+    rather than at its first evaluation."""
+    weights = weights or {}
+    network = spec.info.network
+    if network == "inception":
+        weight_files.resolve_any(weight_files.INCEPTION_FILES, weights.get("inception"))
+    if network in ("vgg16", "lpips"):
+        weight_files.resolve(weight_files.VGG16_TORCHVISION, weights.get("vgg"))
+    if network == "lpips":
+        weight_files.resolve(weight_files.LPIPS_VGG_V01, weights.get("lpips"))
+
+
+def feature_pair(G, spec, dataset, context, kind: str = "features"):
+    """(record fields, fake features [N, D], real {'features'} or {'mean', 'cov'} or None, extractor):
+    what FID, KID, precision/recall and IS share."""
+    if spec.info.needs_data:
+        check_data(G, dataset, spec)
+    device = next(G.parameters()).device
+    extractor = extractor_for(spec, context.weights)
+    extractor.network.to(device)
+    record = {**extractor.describe(), "noise_mode": "random (seeded)", "quantized": "uint8"}
+    fake = generator_features(G, extractor, spec.num, progress=context.progress)
+    real = None
+    if spec.info.needs_data:
+        record["num_real"] = spec.num_real(dataset)
+        real = dataset_features(dataset, extractor, record["num_real"], kind, progress=context.progress,
+                                cache=context.cache)
+    return record, fake, real, extractor

@@ -9,14 +9,9 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import StyleforgeError
-
-
-def feature_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean [D], covariance [D, D]) of features [N, D] (covariance with N − 1, like np.cov)."""
-    features = np.asarray(features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[0] < 2:
-        raise StyleforgeError("statistics need at least 2 feature vectors of shape [N, D]")
-    return features.mean(axis=0), np.cov(features, rowvar=False)
+from .features import feature_pair
+from .registry import Metric, register
+from .statistics import feature_statistics
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
@@ -29,3 +24,17 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
         s = scipy.linalg.sqrtm(np.dot(sigma1, sigma2))
     return float(np.real(m + np.trace(sigma1 + sigma2 - s * 2)))
+
+
+def compute(G, spec, dataset, context) -> dict:
+    """FID of G's images against the dataset's (Inception pool_3 statistics)."""
+    record, fake, real, extractor = feature_pair(G, spec, dataset, context, kind="mean_cov")
+    fewest = min(record["num_real"], spec.num)
+    if fewest <= extractor.dims:
+        record["warning"] = (f"{fewest} samples for {extractor.dims}-d features: the covariances are singular "
+                             "and FID is biased upwards; use 10k or more")
+    return {**record, "value": frechet_distance(real["mean"], real["cov"], *feature_statistics(fake))}
+
+
+register(Metric("fid", compute, 50_000, True, "inception", "Fréchet Inception distance (Heusel et al. 2017)",
+                "fid[N][_full]", full_variant=True))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import StyleforgeError
+from .features import feature_pair
+from .registry import Metric, register
 
 
 def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, num_subsets: int = 100,
@@ -26,3 +28,14 @@ def kernel_inception_distance(real: np.ndarray, fake: np.ndarray, num_subsets: i
         b = (x @ y.T / n + 1) ** 3
         t += (a.sum() - np.diag(a).sum()) / (m - 1) - b.sum() * 2 / m
     return float(t / num_subsets / m)
+
+
+def compute(G, spec, dataset, context) -> dict:
+    """KID of G's images against the dataset's (Inception pool_3 features)."""
+    record, fake, real, _ = feature_pair(G, spec, dataset, context)
+    return {**record, "value": kernel_inception_distance(real["features"], fake), "subsets": 100,
+            "subset_size": min(1000, record["num_real"], spec.num)}
+
+
+register(Metric("kid", compute, 50_000, True, "inception", "kernel Inception distance (Bińkowski et al. 2018)",
+                "kid[N][_full]", max_real_full=1_000_000, full_variant=True))

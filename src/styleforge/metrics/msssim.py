@@ -7,6 +7,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .registry import Metric, register
+from .samples import generated_images
+
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang et al. 2003, Sec. 3.1
 
 
@@ -61,3 +64,12 @@ def msssim_diversity(images: torch.Tensor, pairs: int = 10_000, seed: int = 0, b
     for start in range(0, pairs, batch):
         total += float(ms_ssim(pixels[i[start:start + batch]], pixels[j[start:start + batch]]).sum())
     return total / pairs
+
+
+def compute(G, spec, dataset, context) -> dict:
+    """MS-SSIM diversity of G's images (no real data, no feature network)."""
+    return {"value": msssim_diversity(generated_images(G, spec.num, progress=context.progress)), "pairs": 10_000}
+
+
+register(Metric("msssim", compute, 10_000, False, None,
+                "MS-SSIM of random pairs (diversity; lower = more diverse)", "msssim[N]"))

@@ -6,6 +6,7 @@ box-downsampled, distance / ε², then the mean over the 1st–99th percentile."
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -13,6 +14,10 @@ import torch
 
 from ..errors import StyleforgeError
 from ..latents import slerp
+from ..perception import load_lpips
+from ..perception.weights import LPIPS_VGG_V01, VGG16_TORCHVISION, resolve, sha256
+from ..pipeline import render
+from .registry import Metric, MetricSpec, count, register
 
 
 @torch.no_grad()
@@ -45,7 +50,7 @@ def path_length(G, distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
                 tt = t[:, None]
                 z = torch.cat([slerp(z0, z1, tt), slerp(z0, z1, tt + epsilon)]).to(device)
                 ws = G.mapping(z, c)
-            images = G.synthesis(ws, noise_mode="const")
+            images = render(G, ws=ws, noise_mode="const", batch_size=len(ws))
             if crop:  # the reference's face crop
                 k = images.shape[2] // 8
                 images = images[:, :, k * 3:k * 7, k * 2:k * 6]
@@ -63,3 +68,48 @@ def path_length(G, distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor
     d = torch.cat(distances).numpy()
     lo, hi = np.percentile(d, 1, method="lower"), np.percentile(d, 99, method="higher")
     return float(d[(d >= lo) & (d <= hi)].mean())
+
+
+def compute(G, spec, dataset, context) -> dict:
+    """PPL with LPIPS-VGG16, as the reference's ppl_* (face crop) or ppl2_* (whole image)."""
+    crop = spec.base == "ppl"
+    seen = G.img_resolution // 2 if crop else G.img_resolution  # the face crop keeps half of each side
+    if seen < 16 and crop:
+        raise StyleforgeError(f"{spec.name}: LPIPS-VGG16 needs at least 16 px; the face crop of {G.img_resolution} px "
+                              f"images is {seen} px ({MetricSpec('ppl2', spec.num, spec.variant).name} uses the "
+                              "whole image)")
+    if seen < 16:
+        raise StyleforgeError(f"{spec.name}: LPIPS-VGG16 needs images of at least 16 px; these are {seen} px")
+    weights = context.weights or {}
+    # Resolve first, so the record names the files actually used (given, cached or downloaded).
+    files = {"vgg": resolve(VGG16_TORCHVISION, weights.get("vgg")),
+             "lpips": resolve(LPIPS_VGG_V01, weights.get("lpips"))}
+    lpips = load_lpips(files["vgg"], files["lpips"])
+    space, sampling = spec.variant[1], spec.variant[2:]
+    value = path_length(G, lpips, num=spec.num, space=space, sampling=sampling, crop=crop,
+                        progress=context.progress)
+    return {"value": value, "feature_network": "LPIPS v0.1 VGG16", "epsilon": 1e-4, "crop": crop,
+            "noise_mode": "random per batch", "weights": {k: str(v) for k, v in files.items()},
+            "weights_sha256": {k: sha256(v)[:16] for k, v in files.items()}}
+
+
+_NAME = re.compile(r"ppl(?:(2)(?:_(\d+)(k)?)?|(\d+)(k)?)?_(z|w)(full|end)")
+
+
+def parse(text: str) -> MetricSpec | None:
+    """As the reference names them: 'ppl_wend' / 'ppl10k_zfull' crop to the face, 'ppl2_wend' /
+    'ppl2_10k_wend' see the whole image."""
+    match = _NAME.fullmatch(text)
+    if match is None:
+        return None
+    digits, thousands = (match.group(2), match.group(3)) if match.group(1) else (match.group(4), match.group(5))
+    return MetricSpec("ppl2" if match.group(1) else "ppl", count(digits, thousands, 50_000),
+                      f"_{match.group(6)}{match.group(7)}")
+
+
+register(Metric("ppl", compute, 50_000, False, "lpips",
+                "perceptual path length, face crop (StyleGAN §4.1; the reference's ppl_*)",
+                "ppl[N]_{z,w}{full,end}", parse=parse))
+register(Metric("ppl2", compute, 50_000, False, "lpips",
+                "perceptual path length, whole image (StyleGAN2 Table 1; ppl2_*)",
+                "ppl2[_N]_{z,w}{full,end}", parse=lambda text: None))

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import torch
 
 from ..errors import StyleforgeError
+from .features import feature_pair
+from .registry import Metric, MetricSpec, count, register
 
 _BLOCK_ELEMENTS = 1 << 25  # distances held at once (256 MiB in float64)
 
@@ -41,3 +45,30 @@ def precision_recall(real, fake, k: int = 3, device=None) -> tuple[float, float]
     if min(len(real), len(fake)) <= k:
         raise StyleforgeError(f"precision/recall with k={k} needs more than {k} samples per set")
     return _covered(real, fake, k), _covered(fake, real, k)
+
+
+def compute(G, spec, dataset, context) -> dict:
+    """Precision and recall of G's images against the dataset's (VGG16 fc2 features)."""
+    record, fake, real, _ = feature_pair(G, spec, dataset, context)
+    device = next(G.parameters()).device
+    precision, recall = precision_recall(real["features"], fake, k=spec.neighbours, device=device)
+    return {**record, "value": precision, "precision": precision, "recall": recall, "k": spec.neighbours}
+
+
+_NAME = re.compile(r"pr(\d+)?(?:(k)(\d+)?|_k(\d+))?(_full)?")
+
+
+def parse(text: str) -> MetricSpec | None:
+    """'pr50k3_full' (k = 3), 'pr500_k5', bare 'pr' (50k, k = 3)."""
+    match = _NAME.fullmatch(text)
+    if match is None:
+        return None
+    neighbours = int(match.group(3) or match.group(4) or 3)
+    if neighbours < 1:
+        raise StyleforgeError(f"{text}: k must be at least 1")
+    return MetricSpec("pr", count(match.group(1), match.group(2), 50_000), full=bool(match.group(5)),
+                      neighbours=neighbours)
+
+
+register(Metric("pr", compute, 50_000, True, "vgg16", "precision and recall (Kynkäänniemi et al. 2019)",
+                "pr[N]k[K][_full]", max_real_full=200_000, full_variant=True, parse=parse))

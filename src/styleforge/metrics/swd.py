@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import StyleforgeError
+from .registry import Metric, register
+from .samples import check_data, generated_images, real_images
 
 _GAUSSIAN = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
 
@@ -89,3 +91,15 @@ def swd(real: torch.Tensor, fake: torch.Tensor, per_image: int = 128, size: int 
             a, b, generator=torch.Generator().manual_seed(seed + 1))
     out["avg"] = float(np.mean(list(out.values())))
     return out
+
+
+def compute(G, spec, dataset, context) -> dict:
+    """SWD between the dataset's and G's images (no feature network)."""
+    check_data(G, dataset, spec)
+    per_level = swd(real_images(dataset, spec.num, context.progress),
+                    generated_images(G, spec.num, progress=context.progress))
+    return {"value": per_level["avg"], "per_level": per_level, "num_real": spec.num,
+            "patches": "7x7, 128 per image", "scale": "x1e3"}
+
+
+register(Metric("swd", compute, 16_384, True, None, "sliced Wasserstein distance ×1e3 (ProGAN §5)", "swd[N]"))

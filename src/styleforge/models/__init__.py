@@ -1,4 +1,5 @@
-"""The networks: `build(preset, kind)` for new models, `from_reference` for reference weights."""
+"""The networks: `build(preset, kind)` and `build_from_config(config)` for new models (weights from
+other codebases: `styleforge.checkpoint`)."""
 
 from ..config import DiscriminatorConfig, GeneratorConfig, preset_config
 from .discriminator import Discriminator
@@ -17,12 +18,5 @@ def build(preset: str, kind: str = "G", **overrides) -> Generator | Discriminato
     return build_from_config(preset_config(preset, kind, **overrides))
 
 
-def from_reference(state_dict: dict, kwargs: dict, kind: str) -> Generator | Discriminator:
-    """A network with the weights of a stylegan2-ada-pytorch state dict and its constructor kwargs."""
-    from ..checkpoint.reference import from_reference as _from_reference
-
-    return _from_reference(state_dict, kwargs, kind)
-
-
-__all__ = ["build", "build_from_config", "from_reference", "Generator", "Discriminator",
+__all__ = ["build", "build_from_config", "Generator", "Discriminator",
            "MappingNetwork", "SynthesisNetwork", "StyleLayer", "NOISE_MODES"]

@@ -9,7 +9,8 @@ from torch import nn
 from ..config import DiscriminatorConfig
 from ..errors import StyleforgeError
 from ..nn import Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer, downsample2d, setup_filter
-from .mapping import MappingNetwork, check_labels
+from ..latents import check_labels
+from .mapping import MappingNetwork
 
 
 class DiscriminatorBlock(nn.Module):

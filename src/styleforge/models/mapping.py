@@ -4,20 +4,8 @@ import torch
 from torch import nn
 
 from ..errors import StyleforgeError
+from ..latents import check_labels, truncate
 from ..nn import FullyConnectedLayer, normalize_2nd_moment
-
-
-def check_labels(c: torch.Tensor | None, c_dim: int, batch: int, who: str) -> torch.Tensor | None:
-    """Validate class labels against a model's c_dim; returns None for unconditional models."""
-    if c_dim == 0:
-        if c is not None and c.numel() > 0:
-            raise StyleforgeError(f"{who} is unconditional (c_dim=0) but class labels were given")
-        return None
-    if c is None:
-        raise StyleforgeError(f"{who} is conditional (c_dim={c_dim}): class labels are required")
-    if c.ndim != 2 or c.shape[1] != c_dim or c.shape[0] != batch:
-        raise StyleforgeError(f"{who} expects labels of shape [{batch}, {c_dim}], got {list(c.shape)}")
-    return c
 
 
 class MappingNetwork(nn.Module):
@@ -65,13 +53,7 @@ class MappingNetwork(nn.Module):
 
     def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
         """w' = w_avg + ψ·(w − w_avg) on W+ rows [0, cutoff) (all rows when cutoff is None)."""
-        if cutoff is None:
-            return self.w_avg.lerp(ws, psi)
-        if not 0 <= cutoff <= self.num_ws:
-            raise StyleforgeError(f"truncation cutoff {cutoff} is beyond the {self.num_ws} W+ layers "
-                                  f"of this model (use 0..{self.num_ws})")
-        head = self.w_avg.lerp(ws[:, :cutoff], psi)
-        return torch.cat([head, ws[:, cutoff:]], dim=1)
+        return truncate(ws, self.w_avg, psi, cutoff)
 
     @torch.no_grad()
     def track_w_avg(self, w: torch.Tensor) -> None:

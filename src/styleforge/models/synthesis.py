@@ -116,25 +116,36 @@ class SynthesisBlock(nn.Module):
         return 1 if self.conv_up is None else 2
 
     def forward(self, x, img, styles: list[torch.Tensor], noise_mode: str = "const",
-                fused: bool = True, generator: torch.Generator | None = None):
+                fused: bool = True, generator: torch.Generator | None = None, features: dict | None = None):
+        """(features [N, C, r, r], image so far); with `features` (a dict), every layer's output is
+        stored under its name ('b8.conv_up', 'b8.conv', 'b8.to_rgb') and the block's under 'b8'."""
         styles = iter(styles)
         noise = dict(noise_mode=noise_mode, fused=fused, generator=generator)
+        name = f"b{self.resolution}"
+        record = features.__setitem__ if features is not None else (lambda key, value: None)
         if self.conv_up is None:
             s = next(styles)
             x = self.const.to(s.dtype).unsqueeze(0).repeat([s.shape[0], 1, 1, 1])
             x = self.conv(x, s, **noise)
+            record(f"{name}.conv", x)
         elif self.architecture == "resnet":
             y = self.skip(x, gain=math.sqrt(0.5))
             x = self.conv_up(x, next(styles), **noise)
+            record(f"{name}.conv_up", x)
             x = self.conv(x, next(styles), gain=math.sqrt(0.5), **noise)
+            record(f"{name}.conv", x)
             x = y + x
         else:
             x = self.conv_up(x, next(styles), **noise)
+            record(f"{name}.conv_up", x)
             x = self.conv(x, next(styles), **noise)
+            record(f"{name}.conv", x)
+        record(name, x)
         if img is not None:
             img = upsample2d(img, self.resample_filter)
         if self.to_rgb is not None:
             y = self.to_rgb(x, next(styles), fused=fused).to(torch.float32)
+            record(f"{name}.to_rgb", y)
             img = img + y if img is not None else y
         return x, img
 
@@ -188,9 +199,10 @@ class SynthesisNetwork(nn.Module):
         return [m.affine(ws[:, layer.w_index]) for m, layer in zip(modules, self.style_layers)]
 
     def from_styles(self, styles: list[torch.Tensor], noise_mode: str = "const",
-                    fused_modconv: bool | None = None,
-                    generator: torch.Generator | None = None) -> torch.Tensor:
-        """S → image [N, img_channels, R, R]."""
+                    fused_modconv: bool | None = None, generator: torch.Generator | None = None,
+                    features: dict | None = None) -> torch.Tensor:
+        """S → image [N, img_channels, R, R]. Given a dict as `features`, it is filled with every
+        layer's and block's output feature map (see SynthesisBlock.forward) — no hooks needed."""
         if noise_mode not in NOISE_MODES:
             raise StyleforgeError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
         if len(styles) != len(self.style_layers):
@@ -206,12 +218,12 @@ class SynthesisNetwork(nn.Module):
         for block in self.blocks():
             count = len(block.modulated_layers())
             x, img = block(x, img, styles[position:position + count], noise_mode=noise_mode,
-                           fused=fused_modconv, generator=generator)
+                           fused=fused_modconv, generator=generator, features=features)
             position += count
         return img
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const", fused_modconv: bool | None = None,
-                generator: torch.Generator | None = None) -> torch.Tensor:
-        """W+ [N, num_ws, w_dim] → image [N, C, R, R] (roughly in [-1, 1])."""
+                generator: torch.Generator | None = None, features: dict | None = None) -> torch.Tensor:
+        """W+ [N, num_ws, w_dim] → image [N, C, R, R] (roughly in [-1, 1]); `features` as in from_styles."""
         return self.from_styles(self.styles(ws), noise_mode=noise_mode, fused_modconv=fused_modconv,
-                                generator=generator)
+                                generator=generator, features=features)

@@ -9,7 +9,8 @@ import torch
 from PIL import Image
 
 from ..files import atomic_path
-from ..latents import lerp, z_from_seeds
+from ..latents import lerp
+from ..pipeline import render, to_ws
 from .grid import make_grid, to_uint8
 
 
@@ -18,16 +19,12 @@ def interpolation_frames(G, seeds: list[int], steps: int = 24, psi: float = 1.0,
                          noise_mode: str = "const") -> list[np.ndarray]:
     """Frames looping through the seeds (lerp in W, which stays on the learned manifold; StyleGAN
     Sec. 4.2). With columns > 1, each frame is a grid of `columns` loops with shifted seed orders."""
-    loops = []
-    for k in range(columns):
-        order = seeds[k:] + seeds[:k]
-        ws = G.mapping(z_from_seeds(order, G.z_dim, next(G.parameters()).device), psi=psi)
-        loops.append(ws)
+    loops = [to_ws(G, seeds=seeds[k:] + seeds[:k], psi=psi) for k in range(columns)]
     frames = []
     for i in range(len(seeds)):
         for t in np.linspace(0, 1, steps, endpoint=False):
             ws = torch.stack([lerp(w[i], w[(i + 1) % len(seeds)], float(t)) for w in loops])
-            images = to_uint8(G.synthesis(ws, noise_mode=noise_mode))
+            images = to_uint8(render(G, ws=ws, noise_mode=noise_mode, batch_size=len(ws)))
             frames.append(make_grid(images, cols=columns))
     return frames
 

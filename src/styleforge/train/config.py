@@ -64,11 +64,8 @@ class TrainingConfig:
             raise StyleforgeError("learning rates must be > 0 and --gamma, --pl-weight >= 0")
         if self.pl_weight > 0 and self.pl_batch_shrink < 1:
             raise StyleforgeError("pl_batch_shrink must be >= 1")
-        from ..metrics import AUTO, parse_metric
-
-        for name in self.metrics:
-            if name != AUTO:
-                parse_metric(name)
+        if not all(isinstance(name, str) and name for name in self.metrics):
+            raise StyleforgeError("metrics must be a list of metric names")
         return self
 
     def to_dict(self) -> dict:

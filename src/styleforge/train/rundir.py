@@ -10,6 +10,11 @@ from pathlib import Path
 
 from ..errors import StyleforgeError
 
+try:
+    import fcntl  # optional: POSIX file locks
+except ImportError:
+    fcntl = None
+
 CHECKPOINT_GLOB = "checkpoint-*.safetensors"
 LOCK_NAME = ".lock"
 
@@ -42,11 +47,10 @@ class RunLock:
         self._file = None
 
     def __enter__(self) -> "RunLock":
-        import fcntl  # POSIX only: the one platform-specific piece of the loop
-
         self._file = open(self.path, "a+")
         try:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:  # elsewhere (Windows) the lock file only records the holder
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self._file.seek(0)
             holder = self._file.read().strip() or "another process"

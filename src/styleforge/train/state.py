@@ -11,7 +11,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from ..checkpoint.state import check_finite, load_state_strict
+from ..state_dict import check_finite, load_state_strict
 from ..config import DiscriminatorConfig, GeneratorConfig
 from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file

@@ -1,8 +1,9 @@
-"""Strict state-dict loading with one clear error for any mismatch."""
+"""Strict state-dict loading with one clear error for any mismatch, and the finiteness check every
+loaded file gets (shared by model files, checkpoints and feature networks)."""
 
 import torch
 
-from ..errors import StyleforgeError
+from .errors import StyleforgeError
 
 
 def load_state_strict(model, state: dict, source: str) -> None:

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...checkpoint.state import load_state_strict
-from ...errors import StyleforgeError
+from ..state_dict import load_state_strict
+from ..errors import StyleforgeError
 from . import weights
 
 RESOLUTION = 299

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from tqdm import tqdm
 
-from ...errors import StyleforgeError
-from ...files import atomic_path, existing_file
+from ..errors import StyleforgeError
+from ..files import atomic_path, existing_file
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,6 @@ def _fetch_hint(specs: tuple[WeightFile, ...]) -> str:
 
 def _download(spec: WeightFile, target: Path) -> None:
     """Fetch a published file with a progress bar; nothing is left behind on failure."""
-    from tqdm import tqdm
-
     try:
         with urllib.request.urlopen(spec.url, timeout=30) as response, atomic_path(target) as tmp:
             total = int(response.headers.get("Content-Length") or 0)

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...checkpoint.state import load_state_strict
-from ...errors import StyleforgeError
+from ..state_dict import load_state_strict
+from ..errors import StyleforgeError
 from . import weights
 
 # Configuration D: channels per conv, "M" = 2×2 max pool. Indices follow torchvision's `features`.
