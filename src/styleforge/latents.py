@@ -39,17 +39,18 @@ def check_labels(c: torch.Tensor | None, c_dim: int, batch: int, who: str = "thi
     return c
 
 
-def one_hot(class_index: int | None, c_dim: int, batch: int,
-            device: str | torch.device = "cpu") -> torch.Tensor | None:
-    """Labels [batch, c_dim] for one class (None for an unconditional model)."""
+def one_hot(class_index: int | None, c_dim: int, batch: int, device: str | torch.device = "cpu",
+            option: str = "a class") -> torch.Tensor | None:
+    """Labels [batch, c_dim] for one class (None for an unconditional model); `option` names the
+    class in messages (e.g. '--class' on the command line)."""
     if c_dim == 0:
         if class_index is not None:
-            raise StyleforgeError("this model is unconditional: don't give a class")
+            raise StyleforgeError(f"{option} given, but this model is unconditional")
         return None
     if class_index is None:
-        raise StyleforgeError(f"this model is conditional ({c_dim} classes): give a class (0..{c_dim - 1})")
+        raise StyleforgeError(f"this model is conditional ({c_dim} classes): give {option} (0..{c_dim - 1})")
     if not 0 <= class_index < c_dim:
-        raise StyleforgeError(f"class must be in 0..{c_dim - 1}, got {class_index}")
+        raise StyleforgeError(f"{option} must be in 0..{c_dim - 1}, got {class_index}")
     c = torch.zeros([batch, c_dim], device=device)
     c[:, class_index] = 1
     return c

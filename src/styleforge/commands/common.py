@@ -8,6 +8,7 @@ from tqdm import tqdm
 
 from ..checkpoint import load
 from ..errors import StyleforgeError
+from ..latents import one_hot
 from ..models import Generator
 
 
@@ -19,12 +20,8 @@ def load_generator(path: str, device: str = "cpu", network_key: str | None = Non
 
 
 def check_class(G: Generator, class_index: int | None) -> None:
-    if G.c_dim == 0 and class_index is not None:
-        raise StyleforgeError("--class given, but this model is unconditional")
-    if G.c_dim > 0 and class_index is None:
-        raise StyleforgeError(f"this model is conditional: give --class (0..{G.c_dim - 1})")
-    if G.c_dim > 0 and not 0 <= class_index < G.c_dim:
-        raise StyleforgeError(f"--class must be in 0..{G.c_dim - 1}, got {class_index}")
+    """--class fits G (the rule of `latents.one_hot`, in the command line's words)."""
+    one_hot(class_index, G.c_dim, 1, option="--class")
 
 
 def output_dir(path: str) -> Path:
