@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/generate_speed.py
 	$(PY) benchmarks/train_speed.py
 	$(PY) benchmarks/metrics_speed.py
+	$(PY) benchmarks/projection_speed.py
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info

@@ -10,9 +10,9 @@ from ..errors import StyleforgeError
 from ..files import describe_os_error
 from ..runtime import tune_allocator
 from ..version import __version__
-from . import convert, dataset, demo, generate, inspect, metrics, mix, new, train
+from . import attribute, convert, dataset, demo, generate, inspect, metrics, mix, new, project, train, video
 
-COMMANDS = [train, dataset, new, generate, mix, inspect, metrics, convert, demo]
+COMMANDS = [train, dataset, new, generate, mix, video, project, attribute, inspect, metrics, convert, demo]
 
 DESCRIPTION = """styleforge — StyleGAN2 toolkit.
 
@@ -22,6 +22,8 @@ Examples:
   styleforge new --preset tiny --out tiny.safetensors
   styleforge generate --model tiny.safetensors --seeds 0-7 --trunc 0.7 --outdir out --grid
   styleforge mix --model tiny.safetensors --rows 1,2 --cols 3-5 --styles 0-3 --outdir out
+  styleforge video --model tiny.safetensors --seeds 0-7 --out lerp.mp4
+  styleforge project --model tiny.safetensors --target face.png --outdir out
   styleforge inspect --model tiny.safetensors
   styleforge convert --src network-snapshot.pkl --dest model.safetensors
 Run `styleforge COMMAND --help` for the options and examples of each command."""

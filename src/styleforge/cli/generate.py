@@ -5,13 +5,17 @@ from .options import add_command, add_sampling_options, seeds_type
 EXAMPLES = """  styleforge generate --model model.safetensors --seeds 0-7,12 --outdir out
   styleforge generate --model model.safetensors --seeds 0-15 --trunc 0.7 --grid --outdir out
   styleforge generate --model model.safetensors --seeds 3 --trunc 0.5 --trunc-cutoff 8 --outdir out
-  styleforge generate --model cond.safetensors --seeds 0-3 --class 3 --noise-mode random --outdir out"""
+  styleforge generate --model cond.safetensors --seeds 0-3 --class 3 --noise-mode random --outdir out
+  styleforge generate --model model.safetensors --projected-w out/projected_w.npz --outdir out"""
 
 
 def register(commands) -> None:
-    parser = add_command(commands, "generate", "Generate images from seeds.", EXAMPLES)
+    parser = add_command(commands, "generate", "Generate images from seeds or latent files.", EXAMPLES)
     add_sampling_options(parser)
-    parser.add_argument("--seeds", type=seeds_type, required=True, help="seeds, e.g. 0-7,12")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--seeds", type=seeds_type, help="seeds, e.g. 0-7,12")
+    source.add_argument("--projected-w", default=None, metavar="FILES",
+                        help="comma-separated latent files (projected_w.npz / projected.safetensors) to render")
     parser.add_argument("--trunc-cutoff", type=int, default=None, metavar="N",
                         help="truncate only the first N W+ layers (default: all)")
     parser.add_argument("--outdir", required=True, help="folder for the PNG files")

@@ -1,19 +1,40 @@
 """`styleforge generate`: Images from seeds, one PNG per seed, streamed batch by batch (options: cli/generate.py)."""
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import StyleforgeError
-from ..pipeline import render_batches
+from ..pipeline import render, render_batches
 from ..render import make_grid, save_image, to_uint8
 from .common import check_class, load_generator, output_dir, progress_bar
 
 MAX_GRID = 1024  # images in one grid.png (kept in memory until the end)
 
 
+def _render_files(G, args, outdir) -> int:
+    """--projected-w: one PNG per latent file (W+ rows, truncation as asked)."""
+    files = [f.strip() for f in args.projected_w.split(",") if f.strip()]
+    written = 0
+    for name in files:
+        images = to_uint8(render(G, latent_file=name, psi=args.trunc, cutoff=args.trunc_cutoff,
+                                 noise_mode=args.noise_mode, device="cpu"))
+        path = Path(name)
+        stem = f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem
+        for k, image in enumerate(images):
+            save_image(image, outdir / (f"{stem}.png" if len(images) == 1 else f"{stem}-{k}.png"))
+            written += 1
+    print(f"wrote {written} images from {len(files)} latent file(s) to {outdir}")
+    return 0
+
+
 def run(args) -> int:
     G = load_generator(args.model, args.device, args.network_key)
+    if args.projected_w:
+        if args.class_index is not None or args.grid:
+            raise StyleforgeError("--class and --grid apply to --seeds, not to --projected-w")
+        return _render_files(G, args, output_dir(args.outdir))
     check_class(G, args.class_index)
     if args.trunc_cutoff is not None and not 0 <= args.trunc_cutoff <= G.num_ws:
         raise StyleforgeError(f"--trunc-cutoff {args.trunc_cutoff} is beyond this model's "

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import imageio_ffmpeg
 import numpy as np
 import torch
 from PIL import Image
 
+from ..errors import StyleforgeError
 from ..files import atomic_path
 from ..latents import lerp
 from ..pipeline import render, to_ws
@@ -36,3 +39,53 @@ def save_gif(frames: list[np.ndarray], path: str | os.PathLike, fps: int = 12, s
     with atomic_path(path) as tmp:
         pictures[0].save(tmp, format="GIF", save_all=True, append_images=pictures[1:],
                          duration=int(1000 / fps), loop=0)
+
+
+def _even_rgb(frame: np.ndarray, scale: int) -> np.ndarray:
+    """H.264 in yuv420p wants RGB frames with even sides: greyscale → RGB, upscaled, padded."""
+    if frame.shape[2] == 1:
+        frame = np.repeat(frame, 3, axis=2)
+    if scale > 1:
+        frame = np.repeat(np.repeat(frame, scale, axis=0), scale, axis=1)
+    h, w = frame.shape[:2]
+    return np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)))
+
+
+def write_video(frames, path: str | os.PathLike, fps: int = 30, scale: int = 1) -> int:
+    """Write frames ([H, W, C] uint8, any iterable: streamed, so memory stays flat) as MP4 (H.264 via
+    the ffmpeg that the imageio-ffmpeg package ships) or, for a .gif path, as a GIF. Returns the
+    number of frames; the file appears only when complete."""
+    path = Path(path)
+    if path.suffix.lower() == ".gif":
+        frames = list(frames)
+        save_gif(frames, path, fps=fps, scale=scale)
+        return len(frames)
+    if path.suffix.lower() != ".mp4":
+        raise StyleforgeError(f"{path}: videos are written as .mp4 or .gif")
+    count = 0
+    with atomic_path(path) as tmp:
+        writer = None
+        try:
+            for frame in frames:
+                frame = _even_rgb(frame, scale)
+                if writer is None:
+                    writer = imageio_ffmpeg.write_frames(str(tmp), (frame.shape[1], frame.shape[0]), fps=fps,
+                                                         codec="libx264", pix_fmt_out="yuv420p", quality=8,
+                                                         output_params=["-f", "mp4"], macro_block_size=1)
+                    writer.send(None)  # start the encoder
+                writer.send(np.ascontiguousarray(frame))
+                count += 1
+        finally:
+            if writer is not None:
+                writer.close()
+        if count == 0:
+            raise StyleforgeError("no frames to write")
+    return count
+
+
+def read_video_frames(path: str | os.PathLike) -> list[np.ndarray]:
+    """The frames of an MP4 as [H, W, 3] uint8 arrays (to check what was written)."""
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = reader.__next__()
+    width, height = meta["size"]
+    return [np.frombuffer(raw, np.uint8).reshape(height, width, 3) for raw in reader]

@@ -1,0 +1,32 @@
+"""`styleforge project`: find the W or W+ latent of real images (StyleGAN2 App. D; Image2StyleGAN)."""
+
+from ..names import GENERATOR_KEYS
+from .options import add_command, add_projection_options, device_type
+
+EXAMPLES = """  styleforge project --model ffhq.safetensors --target face.png --outdir out
+  styleforge project --model ffhq.pkl --target faces/ --space w+ --steps 500 --outdir out --device cuda
+  styleforge project --model model.safetensors --target face.png --save-video --outdir out
+  styleforge project --model model.safetensors --target face.png --distance pixel --steps 300 --outdir out
+Writes, per target: projected_w.npz (key 'w', [1, num_ws, w_dim], as the reference projector),
+projected.safetensors (W+ and the optimized noise maps), target.png, proj.png, projection.json
+(final distance and its kind, steps, space, seconds) and with --save-video proj.mp4 (target |
+projection). A folder of targets is projected in batches; each target gets a sub-folder.
+LPIPS-VGG16 (the reference's distance) is used when its weights are found; otherwise pixel
+MSE + (1 − SSIM), with a warning. Render a result: styleforge generate --projected-w out/projected_w.npz"""
+
+
+def register(commands) -> None:
+    parser = add_command(commands, "project", "Project real images into W or W+.", EXAMPLES)
+    parser.add_argument("--model", required=True, metavar="PATH", help="generator model file")
+    parser.add_argument("--target", required=True, metavar="IMAGE|DIR", help="image, or folder of images")
+    parser.add_argument("--outdir", default="out/projection", help="output folder")
+    parser.add_argument("--space", choices=["w", "w+"], default="w", help="one w for all layers, or one per layer")
+    parser.add_argument("--steps", type=int, default=1000, help="optimization steps")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the noise maps and w noise")
+    parser.add_argument("--batch", type=int, default=8, help="targets projected together")
+    add_projection_options(parser)
+    parser.add_argument("--save-video", action="store_true", help="also write proj.mp4 (target | projection)")
+    parser.add_argument("--video-every", type=int, default=1, help="a video frame every N steps")
+    parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,
+                        help="generator of a reference pickle or rosinality checkpoint (default: G_ema)")

@@ -1,0 +1,29 @@
+"""`styleforge video`: a looping interpolation video through seeds and/or projected latents."""
+
+from .options import add_command, device_type, psi_type, seeds_type
+
+EXAMPLES = """  styleforge video --model model.safetensors --seeds 0-7 --out lerp.mp4
+  styleforge video --model model.safetensors --seeds 0-15 --grid 2x2 --trunc 0.7 --out grid.mp4
+  styleforge video --model model.safetensors --seeds 0-3 --space z --frames-per-step 30 --out slerp.gif
+  styleforge video --model model.safetensors --projected-w a/projected_w.npz,b/projected_w.npz --seeds 5 --out p.mp4
+Z moves along great circles (slerp), W and W+ along straight lines (lerp) (StyleGAN Sec. 4.2). Frames
+are streamed to the encoder, so memory stays flat however long the video; MP4 is H.264 through the
+ffmpeg that the imageio-ffmpeg package ships, GIF when the name ends in .gif."""
+
+
+def register(commands) -> None:
+    parser = add_command(commands, "video", "Write an interpolation video (MP4 or GIF).", EXAMPLES)
+    parser.add_argument("--model", required=True, metavar="PATH", help="generator model file")
+    parser.add_argument("--seeds", type=seeds_type, default=None, help="keyframe seeds, e.g. 0-7")
+    parser.add_argument("--projected-w", default=None, metavar="FILES",
+                        help="comma-separated latent files (projected_w.npz / projected.safetensors) as keyframes")
+    parser.add_argument("--space", choices=["z", "w", "w+"], default="w", help="interpolation space")
+    parser.add_argument("--grid", default="1x1", metavar="RxC", help="several loops side by side")
+    parser.add_argument("--frames-per-step", type=int, default=60, help="frames between two keyframes")
+    parser.add_argument("--fps", type=int, default=30, help="frames per second")
+    parser.add_argument("--trunc", type=psi_type, default=1.0, metavar="PSI", help="truncation psi")
+    parser.add_argument("--noise-mode", choices=["const", "none"], default="const", help="per-pixel noise")
+    parser.add_argument("--scale", type=int, default=0, help="pixel upscaling (default: to at least 256 px)")
+    parser.add_argument("--out", required=True, metavar="PATH", help=".mp4 or .gif file to write")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")

@@ -1,0 +1,66 @@
+"""`styleforge project`: projecting target images, writing the results and the progress video
+(options: cli/project.py)."""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import StyleforgeError
+from ..projection import ProjectionSettings, image_distance, project
+from ..projection.files import load_target, save_projection, target_paths
+from ..render import make_grid, to_uint8, write_video
+from .common import load_generator, output_dir, progress_bar
+
+
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr, flush=True)
+
+
+def _video_frames(target: torch.Tensor, frames: list, index: int):
+    """target | projection, one frame per kept step."""
+    left = to_uint8(target[None])[0]
+    for _, images in frames:
+        yield make_grid(np.stack([left, to_uint8(images[index:index + 1])[0]]), cols=2)
+
+
+def run(args) -> int:
+    if args.steps < 1 or args.batch < 1 or args.video_every < 1 or args.w_avg_samples < 2:
+        raise StyleforgeError("--steps, --batch and --video-every must be at least 1, --w-avg-samples at least 2")
+    G = load_generator(args.model, args.device, args.network_key)
+    if G.c_dim:
+        raise StyleforgeError("projection is for unconditional generators (the reference projector's setting)")
+    paths = target_paths(args.target)
+    targets = [load_target(path, G, note=_note) for path in paths]
+    outdir = output_dir(args.outdir)
+    distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device, warn=_note)
+    settings = ProjectionSettings(steps=args.steps, w_avg_samples=args.w_avg_samples)
+    for start in range(0, len(paths), args.batch):
+        chunk = list(range(start, min(start + args.batch, len(paths))))
+        batch = torch.stack([targets[i] for i in chunk])
+        began = time.time()
+        with progress_bar(args.steps, f"project {len(chunk)} target(s)") as bar:
+            def report(step, distances):
+                bar.update(1)
+                bar.set_postfix(distance=f"{float(np.mean(distances)):.4f}")
+            result = project(G, batch, space=args.space, distance=distance, settings=settings, seed=args.seed,
+                             frame_every=args.video_every if args.save_video else 0, progress=report)
+        seconds = round(time.time() - began, 2)
+        with torch.no_grad():
+            final = distance(result.images.to(args.device), batch.to(args.device)).cpu().numpy()
+        for position, i in enumerate(chunk):
+            folder = outdir if len(paths) == 1 else outdir / paths[i].stem
+            record = {"target": str(paths[i]), "space": args.space, "steps": args.steps,
+                      "distance": float(final[position]), "distance_kind": result.distance_kind,
+                      "distance_description": distance.description, "seed": args.seed,
+                      "seconds": seconds, "targets_in_batch": len(chunk), "model": str(args.model)}
+            written = save_projection(folder, result, position, batch[position], record)
+            if args.save_video:
+                video = folder / "proj.mp4"
+                write_video(_video_frames(batch[position], result.frames, position), video, fps=30,
+                            scale=max(1, 256 // G.img_resolution))
+                written.append(video)
+            print(f"{paths[i].name}: {result.distance_kind} distance {final[position]:.4f} → {folder}")
+    return 0
