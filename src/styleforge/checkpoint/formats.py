@@ -19,10 +19,10 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from . import native
 from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file
 from ..models import Generator
-from . import native
 from .reference import from_reference, to_reference
 from .reference_pickle import NETWORK_KEYS, load_network_pickle, network_from_pickle, read_network_pickle
 from .rosinality import (discriminator_from_rosinality, discriminator_to_rosinality,

@@ -17,8 +17,8 @@ from ..config import CONFIG_CLASSES
 from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file
 from ..models import build_from_config
-from ..version import __version__
 from ..state_dict import load_state_strict
+from ..version import __version__
 
 FORMAT_NAME = "styleforge.model"
 FORMAT_VERSION = 1

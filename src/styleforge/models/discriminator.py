@@ -8,8 +8,8 @@ from torch import nn
 
 from ..config import DiscriminatorConfig
 from ..errors import StyleforgeError
-from ..nn import Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer, downsample2d, setup_filter
 from ..latents import check_labels
+from ..nn import Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer, downsample2d, setup_filter
 from .mapping import MappingNetwork
 
 

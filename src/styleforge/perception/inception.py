@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..state_dict import load_state_strict
-from ..errors import StyleforgeError
 from . import weights
+from ..errors import StyleforgeError
+from ..state_dict import load_state_strict
 
 RESOLUTION = 299
 FEATURES = 2048

@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..state_dict import load_state_strict
-from ..errors import StyleforgeError
 from . import weights
+from ..errors import StyleforgeError
+from ..state_dict import load_state_strict
 
 # Configuration D: channels per conv, "M" = 2×2 max pool. Indices follow torchvision's `features`.
 _CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]

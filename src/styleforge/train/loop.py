@@ -25,9 +25,9 @@ from tqdm import tqdm
 from ..checkpoint import load_networks, save
 from ..config import PRESETS
 from ..data import open_dataset
-from ..metrics import append_result, evaluate, parse_metric, require_weights, resolve_auto, work
 from ..errors import StyleforgeError
 from ..latents import z_from_seeds
+from ..metrics import append_result, evaluate, parse_metric, require_weights, resolve_auto, work
 from ..models import Discriminator, Generator
 from ..pipeline import render
 from ..render import make_grid, save_image, to_uint8
@@ -184,17 +184,15 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
             require_weights(spec)
 
     # Run directory (main process only), created only now that every setting has been checked.
-    run_dir, writer, lock = None, None, contextlib.nullcontext()
+    run_dir = None
     if ctx.is_main:
         run_dir = resume_path.parent.parent if resume_path is not None else create_run_dir(
             outdir, _describe(config, resolution))
-        lock = RunLock(run_dir)
-        lock.__enter__()
     try:
-        return _train_in_run_dir(config, ctx, run_dir, resume_path, dataset, step, counters, label_pool,
-                                 progress, started)
+        with RunLock(run_dir) if run_dir is not None else contextlib.nullcontext():
+            return _train_in_run_dir(config, ctx, run_dir, resume_path, dataset, step, counters, label_pool,
+                                     progress, started)
     finally:
-        lock.__exit__(None, None, None)
         distributed.teardown(ctx)
 
 

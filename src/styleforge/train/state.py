@@ -11,10 +11,10 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from ..state_dict import check_finite, load_state_strict
 from ..config import DiscriminatorConfig, GeneratorConfig
 from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file
+from ..state_dict import check_finite, load_state_strict
 from ..version import __version__
 from .config import TrainingConfig
 
