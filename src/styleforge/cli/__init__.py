@@ -10,9 +10,9 @@ from ..errors import StyleforgeError
 from ..files import describe_os_error
 from ..runtime import tune_allocator
 from ..version import __version__
-from . import attribute, convert, dataset, demo, generate, inspect, metrics, mix, new, project, train, video
+from . import analyze, attribute, convert, dataset, demo, generate, inspect, metrics, mix, new, project, train, video
 
-COMMANDS = [train, dataset, new, generate, mix, video, project, attribute, inspect, metrics, convert, demo]
+COMMANDS = [train, dataset, new, generate, mix, video, project, attribute, analyze, inspect, metrics, convert, demo]
 
 DESCRIPTION = """styleforge — StyleGAN2 toolkit.
 

@@ -1,0 +1,53 @@
+"""`styleforge analyze`: disentanglement and separability of the latent spaces, feature maps, and the
+toyfaces attribute predictor they rest on."""
+
+from ..names import GENERATOR_KEYS
+from .options import ExamplesFormatter, add_command, device_type
+
+EXAMPLES = """  styleforge analyze train-predictor --out predictor.safetensors          # a few CPU minutes
+  styleforge analyze report --model toyfaces32.safetensors --predictor predictor.safetensors --outdir out/analysis
+  styleforge analyze dci --model toyfaces32.safetensors --predictor predictor.safetensors --samples 2000
+  styleforge analyze separability --model toyfaces32.safetensors --predictor predictor.safetensors
+  styleforge analyze features --model toyfaces32.safetensors --seed 3 --outdir out/features
+The predictor reads toyfaces factors (and region maps) from images; it stands in for the CelebA
+classifiers of the papers, so the analyses apply to generators trained on toyfaces."""
+
+ACTIONS = {
+    "train-predictor": "train the toyfaces attribute predictor and report its held-out scores",
+    "dci": "DCI (disentanglement, completeness, informativeness) in Z, W, W+ and S",
+    "separability": "linear separability of Z and W (StyleGAN Sec. 4.2)",
+    "features": "per-layer feature-map grids and spikiness",
+    "report": "all of the above as report.html + report.json",
+}
+
+
+def register(commands) -> None:
+    parser = add_command(commands, "analyze", "Analyze latent spaces (DCI, separability, feature maps).", EXAMPLES)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                    parser_class=type(parser))
+    for name, help_text in ACTIONS.items():
+        sub = actions.add_parser(name, help=help_text, description=help_text, formatter_class=ExamplesFormatter,
+                                 epilog=f"Examples:\n{EXAMPLES}")
+        if name == "train-predictor":
+            sub.add_argument("--out", default="predictor.safetensors", metavar="PATH", help="predictor file to write")
+            sub.add_argument("--steps", type=int, default=600, help="training steps")
+            sub.add_argument("--batch", type=int, default=32, help="renders per step")
+            sub.add_argument("--resolution", type=int, default=32, help="size the predictor sees")
+            sub.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+            continue
+        sub.add_argument("--model", required=True, metavar="PATH", help="generator model file")
+        sub.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,
+                         help="generator of a reference pickle or rosinality checkpoint (default: G_ema)")
+        sub.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
+        sub.add_argument("--seed", type=int, default=0, help="seed of the samples")
+        if name == "features":
+            sub.add_argument("--outdir", default="out/features", help="output folder")
+            continue
+        sub.add_argument("--predictor", required=True, metavar="PATH", help="attribute predictor file")
+        sub.add_argument("--samples", type=int, default=2000, help="latent samples")
+        if name in ("dci", "report"):
+            sub.add_argument("--method", choices=["gbt", "lasso"], default="gbt",
+                             help="importance model: gradient-boosted trees or Lasso")
+        if name == "report":
+            sub.add_argument("--outdir", default="out/analysis", help="output folder")
+            sub.add_argument("--no-ppl", action="store_true", help="skip PPL")

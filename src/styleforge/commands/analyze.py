@@ -1,0 +1,85 @@
+"""`styleforge analyze`: the analyses of `styleforge.analysis` (options: cli/analyze.py)."""
+
+import json
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+from ..analysis import (analysis_report, build_latent_dataset, dci, evaluate_predictor, feature_grid,
+                        layer_features, layer_spikiness, load_predictor, save_predictor, separability,
+                        train_predictor)
+from ..data import ToyFaces
+from ..errors import StyleforgeError
+from ..files import check_destination
+from ..render import save_image
+from .common import load_generator, output_dir, progress_bar
+
+SPACE_LABELS = {"z": "Z", "w": "W", "wplus": "W+", "s": "S"}
+
+
+def _train_predictor(args) -> int:
+    if args.steps < 1 or args.batch < 1:
+        raise StyleforgeError("--steps and --batch must be at least 1")
+    if args.resolution not in (16, 32, 64):
+        raise StyleforgeError("--resolution must be 16, 32 or 64")
+    check_destination(args.out, args.force, "--out")
+    with progress_bar(args.steps, "train predictor") as bar:
+        def report(step, loss):
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}")
+        model = train_predictor(steps=args.steps, batch=args.batch, resolution=args.resolution, progress=report)
+    scores = evaluate_predictor(model, ToyFaces(max(args.resolution, 16), seed=99))
+    save_predictor(model, args.out, scores)
+    for name, value in scores.items():
+        print(f"{name:28s} {value:.3f}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _samples(args, G, predictor, folder):
+    with progress_bar(args.samples, "latents") as bar:
+        return build_latent_dataset(G, predictor, folder, args.samples, seed=args.seed, progress=bar.update)
+
+
+def run(args) -> int:
+    if args.action == "train-predictor":
+        return _train_predictor(args)
+    G = load_generator(args.model, args.device, args.network_key)
+    if args.action == "features":
+        outdir = output_dir(args.outdir)
+        for name, value in layer_features(G, args.seed).items():
+            save_image(feature_grid(value), outdir / f"features-{name}.png")
+        spikes = layer_spikiness(G, list(range(args.seed, args.seed + 8)))
+        (outdir / "spikiness.json").write_text(json.dumps(spikes, indent=2))
+        for name, value in spikes.items():
+            print(f"{name:12s} spikiness {value:.2f}")
+        print(f"wrote feature grids and spikiness.json to {outdir}")
+        return 0
+    if args.samples < 20:
+        raise StyleforgeError("--samples must be at least 20")
+    predictor = load_predictor(args.predictor)
+    if args.action == "report":
+        record = analysis_report(G, predictor, args.outdir, samples=args.samples, seed=args.seed,
+                                 method=args.method, with_ppl=not args.no_ppl,
+                                 progress=lambda text: print(text, file=sys.stderr, flush=True))
+        for space, values in record["dci"].items():
+            print(f"DCI {SPACE_LABELS[space]:2s}: D {values['disentanglement']:.3f}  C {values['completeness']:.3f}  "
+                  f"I {values['informativeness']:.3f}")
+        print(f"separability Z {record['separability']['z']['score']:.2f}, W {record['separability']['w']['score']:.2f}")
+        print(f"wrote {args.outdir}/report.html and report.json")
+        return 0
+    with tempfile.TemporaryDirectory() as folder:
+        data = _samples(args, G, predictor, folder)
+        factors = np.asarray(data.factors)
+        if args.action == "dci":
+            for space in ("z", "w", "wplus", "s"):
+                result = dci(np.asarray(data.codes(space)), factors, method=args.method, seed=args.seed)
+                print(f"DCI {SPACE_LABELS[space]:2s}: D {result['disentanglement']:.3f}  "
+                      f"C {result['completeness']:.3f}  I {result['informativeness']:.3f}")
+        else:
+            for space in ("z", "w"):
+                result = separability(torch.from_numpy(np.asarray(data.codes(space))), factors, data.factor_names)
+                print(f"separability {SPACE_LABELS[space]}: {result['score']:.2f}")
+    return 0
