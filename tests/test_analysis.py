@@ -90,8 +90,8 @@ def test_latent_dataset_is_streamed_to_disk(tmp_path):
     sizes = sf.latents.space_sizes(G)
     assert data.codes("z").shape == (10, G.z_dim) and data.codes("s").shape == (10, sizes.s_dim)
     assert data.codes("wplus").shape == (10, G.num_ws * G.w_dim) and data.factors.shape == (10, 12)
-    w = torch.from_numpy(np.asarray(data.codes("w")))
-    assert torch.allclose(G.mapping(torch.from_numpy(np.asarray(data.codes("z"))))[:, 0], w, atol=1e-6)
+    w = torch.from_numpy(np.array(data.codes("w")))
+    assert torch.allclose(G.mapping(torch.from_numpy(np.array(data.codes("z"))))[:, 0], w, atol=1e-6)
     assert isinstance(data.codes("s"), np.memmap)
 
 
