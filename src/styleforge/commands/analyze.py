@@ -5,7 +5,6 @@ import sys
 import tempfile
 
 import numpy as np
-import torch
 
 from ..analysis import (analysis_report, build_latent_dataset, dci, evaluate_predictor, feature_grid,
                         layer_features, layer_spikiness, load_predictor, save_predictor, separability,
@@ -80,6 +79,6 @@ def run(args) -> int:
                       f"C {result['completeness']:.3f}  I {result['informativeness']:.3f}")
         else:
             for space in ("z", "w"):
-                result = separability(torch.from_numpy(np.asarray(data.codes(space))), factors, data.factor_names)
+                result = separability(np.asarray(data.codes(space)), factors, data.factor_names)
                 print(f"separability {SPACE_LABELS[space]}: {result['score']:.2f}")
     return 0

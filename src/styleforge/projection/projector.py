@@ -66,7 +66,11 @@ def noise_layers(G) -> dict:
             if hasattr(module, "noise_const") and getattr(module, "use_noise", False)}
 
 
-def w_statistics(G, samples: int, seed: int = 0, class_index: int | None = None) -> tuple[torch.Tensor, float]:
+W_STATISTICS_SEED = 123  # the reference projector draws its w_avg samples from RandomState(123)
+
+
+def w_statistics(G, samples: int, seed: int = W_STATISTICS_SEED,
+                 class_index: int | None = None) -> tuple[torch.Tensor, float]:
     """(w_avg [w_dim], σ_w): mean of `samples` mapped z and the root mean squared distance to it."""
     z = z_from_seeds([seed], G.z_dim * samples).reshape(samples, G.z_dim).to(device_of(G))
     c = labels_for(G, samples, class_index)
@@ -124,7 +128,7 @@ def project(G, target: torch.Tensor, space: str = "w", distance: ImageDistance |
     device = device_of(G)
     target = _check_targets(G, target).to(device, torch.float32)
     batch = target.shape[0]
-    w_avg, w_std = w_statistics(G, settings.w_avg_samples, seed, class_index)
+    w_avg, w_std = w_statistics(G, settings.w_avg_samples, class_index=class_index)
 
     rng = torch.Generator(device=device).manual_seed(seed)
     maps = {}
