@@ -198,6 +198,8 @@ def to_ws(G, *, psi: float = 1.0, cutoff: int | None = None, class_index: int | 
     if kind == "latent_file":
         kind, value = "ws", load_latent_file(value, G)
     count = _count(kind, value)
+    if kind not in ("seeds", "z") and (class_index is not None or labels is not None):
+        raise StyleforgeError("class labels only apply when mapping seeds or z (w, W+ and S already hold them)")
     c = labels_for(G, count, class_index, labels) if kind in ("seeds", "z") else None
     with torch.no_grad():
         return _ws_rows(G, kind, value, slice(0, count), psi, cutoff, c)

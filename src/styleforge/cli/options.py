@@ -2,8 +2,6 @@
 so `styleforge --help` and argument errors are instant)."""
 
 import argparse
-import sys
-from pathlib import Path
 
 from ..errors import StyleforgeError
 from ..names import GENERATOR_KEYS, NOISE_MODES

@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import scipy.linalg
 
-from ..errors import StyleforgeError
 from .features import feature_pair
 from .registry import Metric, register
 from .statistics import feature_statistics

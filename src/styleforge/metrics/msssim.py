@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from ..perception.ssim import WEIGHTS, ms_ssim  # noqa: F401 (MS-SSIM lives with the other image measures)
+from ..perception.ssim import ms_ssim
 from .registry import Metric, register
 from .samples import generated_images
 
