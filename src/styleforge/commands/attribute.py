@@ -11,6 +11,7 @@ import torch
 from ..data import open_dataset
 from ..errors import StyleforgeError
 from ..files import atomic_path
+from ..metrics import real_images
 from ..pipeline import render
 from ..projection import ProjectionSettings, image_distance, project
 from ..projection.attribution import best_threshold, histogram_png, roc_auc
@@ -42,7 +43,7 @@ def run(args) -> int:
     if len(dataset) < args.num:
         raise StyleforgeError(f"{args.real} has {len(dataset)} images; --num is {args.num}")
     outdir = output_dir(args.outdir)
-    real = torch.stack([torch.from_numpy(dataset.image(i)).float() / 127.5 - 1 for i in range(args.num)])
+    real = real_images(dataset, args.num)
     fake = render(G, seeds=list(range(args.num)), device="cpu").clamp(-1, 1)
     distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device,
                               warn=lambda text: print(f"note: {text}", file=sys.stderr))
