@@ -1,6 +1,6 @@
 """`styleforge generate`: images from seeds, one PNG per seed and optionally a grid."""
 
-from .options import add_command, add_sampling_options, seeds_type
+from .options import add_command, add_sampling_options, path_list_type, seeds_type
 
 EXAMPLES = """  styleforge generate --model model.safetensors --seeds 0-7,12 --outdir out
   styleforge generate --model model.safetensors --seeds 0-15 --trunc 0.7 --grid --outdir out
@@ -14,7 +14,7 @@ def register(commands) -> None:
     add_sampling_options(parser)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--seeds", type=seeds_type, help="seeds, e.g. 0-7,12")
-    source.add_argument("--projected-w", default=None, metavar="FILES",
+    source.add_argument("--projected-w", type=path_list_type, default=None, metavar="FILES",
                         help="comma-separated latent files (projected_w.npz / projected.safetensors) to render")
     parser.add_argument("--trunc-cutoff", type=int, default=None, metavar="N",
                         help="truncate only the first N W+ layers (default: all)")

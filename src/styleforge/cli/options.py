@@ -40,6 +40,14 @@ def int_list_type(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def path_list_type(text: str) -> list[str]:
+    """'a.npz,b/c.npz' → ['a.npz', 'b/c.npz'] (at least one path)."""
+    paths = [part.strip() for part in text.split(",") if part.strip()]
+    if not paths:
+        raise argparse.ArgumentTypeError(f"expected comma-separated file paths, got {text!r}")
+    return paths
+
+
 def psi_type(text: str) -> float:
     try:
         return float(text)

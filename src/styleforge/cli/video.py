@@ -1,6 +1,6 @@
 """`styleforge video`: a looping interpolation video through seeds and/or projected latents."""
 
-from .options import add_command, device_type, psi_type, seeds_type
+from .options import add_command, device_type, path_list_type, psi_type, seeds_type
 
 EXAMPLES = """  styleforge video --model model.safetensors --seeds 0-7 --out lerp.mp4
   styleforge video --model model.safetensors --seeds 0-15 --grid 2x2 --trunc 0.7 --out grid.mp4
@@ -15,7 +15,7 @@ def register(commands) -> None:
     parser = add_command(commands, "video", "Write an interpolation video (MP4 or GIF).", EXAMPLES)
     parser.add_argument("--model", required=True, metavar="PATH", help="generator model file")
     parser.add_argument("--seeds", type=seeds_type, default=None, help="keyframe seeds, e.g. 0-7")
-    parser.add_argument("--projected-w", default=None, metavar="FILES",
+    parser.add_argument("--projected-w", type=path_list_type, default=None, metavar="FILES",
                         help="comma-separated latent files (projected_w.npz / projected.safetensors) as keyframes")
     parser.add_argument("--space", choices=["z", "w", "w+"], default="w", help="interpolation space")
     parser.add_argument("--grid", default="1x1", metavar="RxC", help="several loops side by side")

@@ -15,9 +15,8 @@ MAX_GRID = 1024  # images in one grid.png (kept in memory until the end)
 
 def _render_files(G, args, outdir) -> int:
     """--projected-w: one PNG per latent file (W+ rows, truncation as asked)."""
-    files = [f.strip() for f in args.projected_w.split(",") if f.strip()]
     written = 0
-    for name in files:
+    for name in args.projected_w:
         images = to_uint8(render(G, latent_file=name, psi=args.trunc, cutoff=args.trunc_cutoff,
                                  noise_mode=args.noise_mode, device="cpu"))
         path = Path(name)
@@ -25,7 +24,7 @@ def _render_files(G, args, outdir) -> int:
         for k, image in enumerate(images):
             save_image(image, outdir / (f"{stem}.png" if len(images) == 1 else f"{stem}-{k}.png"))
             written += 1
-    print(f"wrote {written} images from {len(files)} latent file(s) to {outdir}")
+    print(f"wrote {written} images from {len(args.projected_w)} latent file(s) to {outdir}")
     return 0
 
 

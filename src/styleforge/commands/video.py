@@ -3,14 +3,13 @@ encoder (options: cli/video.py)."""
 
 import re
 
-import numpy as np
 import torch
 
 from ..errors import StyleforgeError
 from ..files import check_destination
-from ..latents import slerp, z_from_seeds
-from ..pipeline import load_latent_file, render, to_ws
-from ..render import make_grid, to_uint8, write_video
+from ..latents import z_from_seeds
+from ..pipeline import load_latent_file, to_ws
+from ..render import loop_frames, write_video
 from .common import load_generator, progress_bar
 
 
@@ -23,32 +22,14 @@ def _grid(text: str) -> tuple[int, int]:
 
 def _keyframes(G, args) -> torch.Tensor:
     """[K, ...] keyframes: z [K, z_dim] for --space z, else W+ [K, num_ws, w_dim]."""
-    seeds = args.seeds or []
-    files = [f for f in (args.projected_w or "").split(",") if f.strip()]
+    seeds, files = args.seeds or [], args.projected_w or []
     if args.space == "z":
         if files:
             raise StyleforgeError("latent files hold W+ latents: use --space w or w+ with --projected-w")
         return z_from_seeds(seeds, G.z_dim)
     keys = [to_ws(G, seeds=seeds, psi=args.trunc).cpu()] if seeds else []
-    keys += [load_latent_file(f.strip(), G) for f in files]
+    keys += [load_latent_file(f, G) for f in files]
     return torch.cat(keys)
-
-
-def _frames(G, keys: torch.Tensor, args, rows: int, cols: int):
-    """Every frame of the loop: cell k runs through the keyframes shifted by k."""
-    count = len(keys)
-    steps = args.frames_per_step
-    for i in range(count):
-        for t in np.linspace(0, 1, steps, endpoint=False):
-            cells = [((i + k) % count, (i + k + 1) % count) for k in range(rows * cols)]
-            a = torch.stack([keys[p] for p, _ in cells])
-            b = torch.stack([keys[q] for _, q in cells])
-            if args.space == "z":
-                images = render(G, z=slerp(a, b, float(t)), psi=args.trunc, noise_mode=args.noise_mode,
-                                batch_size=len(cells))
-            else:
-                images = render(G, ws=a.lerp(b, float(t)), noise_mode=args.noise_mode, batch_size=len(cells))
-            yield make_grid(to_uint8(images), cols=cols)
 
 
 def run(args) -> int:
@@ -68,7 +49,8 @@ def run(args) -> int:
     total = len(keys) * args.frames_per_step
     with progress_bar(total, "video") as bar:
         def counted():
-            for frame in _frames(G, keys, args, rows, cols):
+            for frame in loop_frames(G, keys, args.space, args.frames_per_step, rows, cols, psi=args.trunc,
+                                     noise_mode=args.noise_mode):
                 bar.update(1)
                 yield frame
         written = write_video(counted(), args.out, fps=args.fps, scale=scale)

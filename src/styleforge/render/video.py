@@ -1,4 +1,4 @@
-"""Latent interpolation videos as animated GIFs (PIL only, no ffmpeg)."""
+"""Latent interpolation loops, written as GIF (PIL) or MP4 (H.264 via imageio-ffmpeg), streamed."""
 
 from __future__ import annotations
 
@@ -12,24 +12,36 @@ from PIL import Image
 
 from ..errors import StyleforgeError
 from ..files import atomic_path
-from ..latents import lerp
+from ..latents import lerp, slerp
 from ..pipeline import render, to_ws
 from .grid import make_grid, to_uint8
 
 
 @torch.no_grad()
+def loop_frames(G, keys: torch.Tensor, space: str = "w", steps: int = 24, rows: int = 1, cols: int = 1,
+                psi: float = 1.0, noise_mode: str = "const"):
+    """Frames ([H, W, C] uint8, yielded one by one) of a loop through keyframes: z [K, z_dim] along
+    slerp (space 'z', mapped with truncation ψ) or W / W+ [K, num_ws, w_dim] along lerp (StyleGAN
+    Sec. 4.2). Each frame is a rows × cols grid of loops, cell k running k keyframes ahead."""
+    count = len(keys)
+    for i in range(count):
+        for t in np.linspace(0, 1, steps, endpoint=False):
+            cells = [((i + k) % count, (i + k + 1) % count) for k in range(rows * cols)]
+            a = torch.stack([keys[p] for p, _ in cells])
+            b = torch.stack([keys[q] for _, q in cells])
+            if space == "z":
+                images = render(G, z=slerp(a, b, float(t)), psi=psi, noise_mode=noise_mode, batch_size=len(cells))
+            else:
+                images = render(G, ws=lerp(a, b, float(t)), noise_mode=noise_mode, batch_size=len(cells))
+            yield make_grid(to_uint8(images), cols=cols)
+
+
 def interpolation_frames(G, seeds: list[int], steps: int = 24, psi: float = 1.0, columns: int = 1,
                          noise_mode: str = "const") -> list[np.ndarray]:
-    """Frames looping through the seeds (lerp in W, which stays on the learned manifold; StyleGAN
-    Sec. 4.2). With columns > 1, each frame is a grid of `columns` loops with shifted seed orders."""
-    loops = [to_ws(G, seeds=seeds[k:] + seeds[:k], psi=psi) for k in range(columns)]
-    frames = []
-    for i in range(len(seeds)):
-        for t in np.linspace(0, 1, steps, endpoint=False):
-            ws = torch.stack([lerp(w[i], w[(i + 1) % len(seeds)], float(t)) for w in loops])
-            images = to_uint8(render(G, ws=ws, noise_mode=noise_mode, batch_size=len(ws)))
-            frames.append(make_grid(images, cols=columns))
-    return frames
+    """Frames looping through the seeds in W (lerp stays on the learned manifold; StyleGAN Sec. 4.2);
+    with columns > 1, each frame holds `columns` loops with shifted seed orders."""
+    keys = to_ws(G, seeds=seeds, psi=psi)
+    return list(loop_frames(G, keys, "w", steps, 1, columns, noise_mode=noise_mode))
 
 
 def save_gif(frames: list[np.ndarray], path: str | os.PathLike, fps: int = 12, scale: int = 1) -> None:
