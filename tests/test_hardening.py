@@ -14,6 +14,7 @@
 | PIL modes: palette ± alpha, LA, 16-bit, 1-bit, CMYK, RGBA | read with the right channels and value range; other modes refused by name |
 | `dataset.json` not as the reference defines it | one line: wrong structure, bool/null/float classes, huge classes, mixed kinds, duplicates |
 | OS errors (disk full, read-only file system, ...) | one line with the reason and the path |
+| editing: unknown factor, direction / component / edit index beyond those available, W+ layer outside the model, an edit file of a model with other sizes, a Z edit on a projected W+ latent (`tests/test_edit.py`) | one line naming the value and what is valid, before any work |
 | model-file metadata of the wrong JSON type, header entries without offsets, configs beyond any StyleGAN, reference exports without kwargs | one line, before any network is built |
 """
 

@@ -17,6 +17,7 @@ _EXPORTS = {  # public name → (module, attribute); None = the module itself
     "GeneratorConfig": ("styleforge.config", "GeneratorConfig"),
     "DiscriminatorConfig": ("styleforge.config", "DiscriminatorConfig"),
     "presets": ("styleforge.config", "PRESETS"), "latents": ("styleforge.latents", None),
+    "edit": ("styleforge.edit", None),
 }
 
 __all__ = [*_EXPORTS, "StyleforgeError", "__version__"]

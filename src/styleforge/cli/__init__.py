@@ -10,9 +10,11 @@ from ..errors import StyleforgeError
 from ..files import describe_os_error
 from ..runtime import tune_allocator
 from ..version import __version__
-from . import analyze, attribute, convert, dataset, demo, generate, inspect, metrics, mix, new, project, train, video
+from . import (analyze, attribute, convert, dataset, demo, edit, generate, inspect, metrics, mix, new, project, train,
+               video)
 
-COMMANDS = [train, dataset, new, generate, mix, video, project, attribute, analyze, inspect, metrics, convert, demo]
+COMMANDS = [train, dataset, new, generate, mix, video, project, attribute, edit, analyze, inspect, metrics, convert,
+            demo]
 
 DESCRIPTION = """styleforge — StyleGAN2 toolkit.
 
@@ -24,6 +26,7 @@ Examples:
   styleforge mix --model tiny.safetensors --rows 1,2 --cols 3-5 --styles 0-3 --outdir out
   styleforge video --model tiny.safetensors --seeds 0-7 --out lerp.mp4
   styleforge project --model tiny.safetensors --target face.png --outdir out
+  styleforge edit sefa --model tiny.safetensors --out sefa.safetensors
   styleforge inspect --model tiny.safetensors
   styleforge convert --src network-snapshot.pkl --dest model.safetensors
 Run `styleforge COMMAND --help` for the options and examples of each command."""
@@ -55,11 +58,28 @@ def _check_finite_options(args) -> None:
             raise StyleforgeError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
 
 
+# Options whose value may start with '-' but is not a plain number ('-3,0,3', '-3:3:7'): argparse would
+# read such a value as an option, so `--strengths -3,0,3` is passed on as `--strengths=-3,0,3`.
+DASH_VALUE_OPTIONS = ("--strengths",)
+
+
+def _join_dash_values(argv: list[str]) -> list[str]:
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] in DASH_VALUE_OPTIONS and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `styleforge` script; returns the exit code (2 for user mistakes)."""
     tune_allocator()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_dash_values(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "command_module", None):
         parser.print_help()
         return 2

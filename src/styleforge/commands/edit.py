@@ -1,0 +1,298 @@
+"""`styleforge edit`: compute edits (SeFa, GANSpace, InterFaceGAN, StyleSpace) into edit files with a
+figure, apply them to seeds or projected latents, and compare methods (options: cli/edit.py)."""
+
+import contextlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from ..analysis import build_latent_dataset, load_predictor, open_latent_dataset
+from ..edit import (apply_edits, attribute_edits, comparison_table, edit_effects, edit_strip_images, format_table,
+                    ganspace_edits, interfacegan_edits, load_edits, locally_active_channels, parse_layers, save_edits,
+                    select_edits, sefa_edits, verified_edits, w_pca)
+from ..edit.effects import method_label
+from ..edit.stylespace import channel_names
+from ..errors import StyleforgeError
+from ..files import atomic_path, check_destination
+from ..latents import z_from_seeds
+from ..pipeline import load_latent_file, render
+from ..render import make_grid, save_image, to_uint8, write_video
+from .common import load_generator, progress_bar
+
+VERIFY_SEEDS = list(range(1000, 1032))  # held out from `edit compare`'s default seeds 0-63
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+def _factor_names(names: list[str] | None, predictor) -> list[str]:
+    """Factor names checked against what the predictor reads (all of them when `names` is None)."""
+    known = list(predictor.config.factors) if predictor is not None else []
+    names = names or known
+    unknown = [n for n in names if predictor is not None and n not in known]
+    if unknown:
+        raise StyleforgeError(f"unknown factor {unknown[0]!r}; the predictor reads: {', '.join(known)}")
+    return names
+
+
+def _samples(args, G, predictor, stack: contextlib.ExitStack):
+    """The scored latent dataset: reused from --latents when it is there (and fits G), else built."""
+    if args.samples < 50:
+        raise StyleforgeError("--samples must be at least 50")
+    folder = Path(args.latents) if args.latents else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    if (folder / "meta.json").is_file():
+        data = open_latent_dataset(folder)
+        dims = data.meta.get("dims", {})
+        if dims.get("z") != G.z_dim or dims.get("w") != G.w_dim or dims.get("wplus") != G.num_ws * G.w_dim:
+            raise StyleforgeError(f"--latents {folder} holds samples of a model with other dimensions "
+                                  f"({dims}); use another folder for this model")
+        print(f"reusing {data.meta['samples']} samples from {folder}", file=sys.stderr)
+        return data
+    if predictor is None:
+        raise StyleforgeError("--scores needs --latents pointing at existing samples (or give --predictor)")
+    with progress_bar(args.samples, "latents") as bar:
+        return build_latent_dataset(G, predictor, folder, args.samples, seed=args.sample_seed, psi=args.trunc,
+                                    progress=bar.update)
+
+
+def _scores(args, data, names) -> dict[str, np.ndarray]:
+    if getattr(args, "scores", None):
+        if len(names) != 1:
+            raise StyleforgeError("--scores gives one score per sample: name it with exactly one --factors name")
+        try:
+            scores = np.load(args.scores, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise StyleforgeError(f"--scores {args.scores}: not a readable .npy file ({error})") from None
+        scores = np.asarray(scores, np.float64).reshape(-1)
+        if len(scores) != data.meta["samples"]:
+            raise StyleforgeError(f"--scores has {len(scores)} values for {data.meta['samples']} samples in --latents")
+        return {names[0]: scores}
+    factors = np.asarray(data.factors)
+    return {name: factors[:, data.factor_names.index(name)] for name in names}
+
+
+def _parse_edit_spec(spec: str) -> tuple[str, str | None, float | None]:
+    """'file.safetensors[:which][=strength]' → (path, which, strength)."""
+    strength = None
+    if "=" in spec:
+        head, tail = spec.rsplit("=", 1)
+        try:
+            strength, spec = float(tail), head
+        except ValueError:
+            raise StyleforgeError(f"--edit {spec}: the part after '=' must be a strength number") from None
+        if not np.isfinite(strength):
+            raise StyleforgeError(f"--edit {spec}: the strength must be finite")
+    which = None
+    if not Path(spec).exists() and ":" in spec:
+        spec, which = spec.rsplit(":", 1)
+    return spec, which, strength
+
+
+def _load_specs(specs: list[str], G) -> list[tuple[object, float | None]]:
+    chosen = []
+    for spec in specs:
+        path, which, strength = _parse_edit_spec(spec)
+        for edit in select_edits(load_edits(path), which, path):
+            edit.check_model(G, source=f"edit file {path}")
+            chosen.append((edit, strength))
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs
+
+def _outputs(args) -> Path | None:
+    check_destination(args.out, args.force, "--out")
+    if args.no_figure:
+        return None
+    figure = Path(args.figure) if args.figure else Path(args.out).with_suffix(".png")
+    check_destination(figure, args.force, "--figure")
+    return figure
+
+
+def _write(args, G, edits, figure: Path | None) -> None:
+    save_edits(edits, args.out)
+    for edit in edits:
+        extra = {k: v for k, v in edit.info.items() if k in ("eigenvalue", "val_accuracy", "channel_name", "theta",
+                                                              "verified_ratio")}
+        details = ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in extra.items())
+        print(f"{edit.describe()}  {details}")
+    print(f"wrote {len(edits)} edits to {args.out}")
+    if figure is not None:
+        z = z_from_seeds(args.seeds, G.z_dim, next(G.parameters()).device)
+        cells = edit_strip_images(G, edits, args.strengths, z=z, psi=args.trunc)
+        save_image(_figure(cells), figure)
+        print(f"wrote {figure}: rows = edits ({len(edits)}) per seed ({len(args.seeds)}), "
+              f"columns = strengths {', '.join(f'{s:g}' for s in args.strengths)}")
+
+
+def _figure(cells: torch.Tensor) -> np.ndarray:
+    """[L, E, S, C, H, W] → one image: per latent a block of E rows × S columns, blocks stacked."""
+    strengths, size = cells.shape[2], cells.shape[-1]
+    images = to_uint8(cells.reshape(-1, *cells.shape[3:]))
+    scale = max(1, 64 // size)  # small models: cells of at least 64 px, pixels kept sharp
+    images = images.repeat(scale, axis=1).repeat(scale, axis=2)
+    return make_grid(images, cols=strengths, pad=2, fill=255)
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions
+
+def _sefa(args, G) -> int:
+    figure = _outputs(args)
+    edits = sefa_edits(G, layers=args.layers, variant=args.variant, indices=args.directions)
+    _write(args, G, edits, figure)
+    return 0
+
+
+def _ganspace(args, G) -> int:
+    if args.samples < 2 * G.w_dim:
+        raise StyleforgeError(f"--samples must be at least {2 * G.w_dim} (twice w_dim) for a stable PCA")
+    parse_layers(G, args.layers)
+    figure = _outputs(args)
+    with progress_bar(args.samples, "w samples") as bar:
+        components, sigmas, _ = w_pca(G, args.samples, seed=args.sample_seed, progress=bar.update)
+    _write(args, G, ganspace_edits(G, components, sigmas, args.components, layers=args.layers), figure)
+    return 0
+
+
+def _interfacegan(args, G) -> int:
+    if args.predictor is None and not args.scores:
+        raise StyleforgeError("give --predictor (or --scores with --latents)")
+    if args.scores and args.conditions:
+        raise StyleforgeError("--conditions needs the predictor's scores of the condition factors, not --scores")
+    predictor = load_predictor(args.predictor) if args.predictor else None
+    names = _factor_names(args.factors, predictor)
+    conditions = _factor_names(args.conditions, predictor) if args.conditions else []
+    layers = parse_layers(G, args.layers)
+    if args.space == "z" and layers is not None:
+        raise StyleforgeError("--layers applies to W boundaries; Z edits move the whole code")
+    figure = _outputs(args)
+    with contextlib.ExitStack() as stack:
+        data = _samples(args, G, predictor, stack)
+        scores = _scores(args, data, names + [c for c in conditions if c not in names])
+        edits = interfacegan_edits(G, np.asarray(data.codes(args.space)), scores, space=args.space,
+                                   conditions=conditions, fraction=args.fraction, seed=args.sample_seed,
+                                   layers=layers)
+    edits = [e for e in edits if e.info["factor"] in names]
+    for edit in edits:
+        edit.to_distance = args.to_distance
+    _write(args, G, edits, figure)
+    return 0
+
+
+def _stylespace(args, G) -> int:
+    if args.top < 1 or args.candidates < 1:
+        raise StyleforgeError("--top and --candidates must be at least 1")
+    if args.local_seeds < 0:
+        raise StyleforgeError("--local-seeds must be at least 0")
+    predictor = load_predictor(args.predictor)
+    names = _factor_names(args.factors, predictor)
+    figure = _outputs(args)
+    with contextlib.ExitStack() as stack:
+        data = _samples(args, G, predictor, stack)
+        edits = attribute_edits(G, np.asarray(data.codes("s")), _scores(args, data, names),
+                                top=max(args.top, args.candidates), fraction=args.fraction)
+    if args.candidates > args.top:
+        with progress_bar(len(edits), "check channels") as bar:
+            edits = verified_edits(G, predictor, edits, VERIFY_SEEDS, keep=args.top, psi=args.trunc,
+                                   progress=bar.update)
+    _write(args, G, edits, figure)
+    if args.local_seeds:
+        with progress_bar(args.local_seeds, "gradient maps") as bar:
+            regions = locally_active_channels(G, predictor, list(range(args.local_seeds)), psi=args.trunc,
+                                              progress=bar.update)
+        labels = channel_names(G)
+        record = {region: [{"channel": c, "name": labels[c], "share": share} for c, share in found]
+                  for region, found in regions.items()}
+        path = Path(args.out).with_suffix(".regions.json")
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(record, indent=2))
+        for region, found in record.items():
+            shown = ", ".join(f"{f['name']} ({f['share']:.2f})" for f in found[:5])
+            print(f"locally active in {region:10s}: {len(found):4d} channels  {shown}")
+        print(f"wrote {path}")
+    return 0
+
+
+def _latents_to_edit(args, G):
+    if args.seeds is not None:
+        return {"z": z_from_seeds(args.seeds, G.z_dim, next(G.parameters()).device)}, len(args.seeds)
+    ws = torch.cat([load_latent_file(f, G) for f in args.projected_w]).to(next(G.parameters()).device)
+    return {"ws": ws}, len(ws)
+
+
+def _apply(args, G) -> int:
+    check_destination(args.out, args.force, "--out")
+    for option, path in (("--video", args.video), ("--save-latents", args.save_latents)):
+        if path:
+            check_destination(path, args.force, option)
+    chosen = _load_specs(args.edit, G)
+    fixed = [(e, s) for e, s in chosen if s is not None]
+    swept = [e for e, s in chosen if s is None]
+    if args.video and not swept:
+        raise StyleforgeError("--video sweeps a strength: give at least one --edit without =STRENGTH")
+    source, count = _latents_to_edit(args, G)
+    strengths = args.strengths if swept else [0.0]
+    rows = swept or [None]
+    cells = []
+    for edit in rows:
+        row = []
+        for strength in strengths:
+            edits = fixed + ([(edit, strength)] if edit is not None else [])
+            row.append(render(G, device="cpu", **apply_edits(G, edits, psi=args.trunc, **source)))
+        cells.append(torch.stack(row, 1))
+    save_image(_figure(torch.stack(cells, 1)), args.out)
+    print(f"wrote {args.out}: {count} latents × {len(rows)} edits × {len(strengths)} strengths")
+    last = fixed + ([(swept[0], strengths[-1])] if swept else [])
+    if args.save_latents:
+        edited = apply_edits(G, last, psi=args.trunc, **source)
+        tensors = {"ws": edited["ws"].cpu()} if "ws" in edited else {"s": torch.cat(edited["styles"], 1).cpu()}
+        with atomic_path(args.save_latents) as tmp:
+            save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
+        print(f"wrote {args.save_latents} ({next(iter(tensors))}, strength {strengths[-1]:g})")
+    if args.video:
+        lo, hi = min(strengths), max(strengths)
+        steps = [lo + (hi - lo) * i / 59 for i in range(60)]
+        steps = steps + steps[::-1]
+
+        def frames():
+            for strength in steps:
+                images = render(G, device="cpu", **apply_edits(G, fixed + [(swept[0], strength)], psi=args.trunc,
+                                                                  **source))
+                yield make_grid(to_uint8(images), cols=min(count, 4))
+        written = write_video(frames(), args.video, fps=30, scale=max(1, 256 // (G.img_resolution * min(count, 4))))
+        print(f"wrote {args.video}: {written} frames sweeping {swept[0].name} from {lo:g} to {hi:g} and back")
+    return 0
+
+
+def _compare(args, G) -> int:
+    if args.strength <= 0:
+        raise StyleforgeError("--strength must be positive")
+    predictor = load_predictor(args.predictor)
+    chosen = [edit for edit, _ in _load_specs(args.edit, G)]
+    results: dict[str, list] = {}
+    with progress_bar(len(chosen), "edits") as bar:
+        for edit in chosen:
+            effects = edit_effects(G, predictor, edit, args.seeds, strength=args.strength, psi=args.trunc)
+            results.setdefault(method_label(edit), []).append((edit, effects))
+            bar.update(1)
+    rows = comparison_table(results, list(predictor.config.factors))
+    print(format_table(rows))
+    if args.json:
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(rows, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def run(args) -> int:
+    G = load_generator(args.model, args.device, args.network_key)
+    action = {"sefa": _sefa, "ganspace": _ganspace, "interfacegan": _interfacegan, "stylespace": _stylespace,
+              "apply": _apply, "compare": _compare}[args.action]
+    return action(args, G)

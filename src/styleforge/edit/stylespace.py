@@ -1,0 +1,145 @@
+"""StyleSpace controls (Wu, Lischinski & Shechtman, CVPR 2021): per-channel statistics of S,
+attribute-specific channels (Sec. 5: θ = |mean| / std of z-scored channels over positive examples),
+locally-active channels (Sec. 4: gradient maps of the image w.r.t. each channel matched against
+semantic regions) and single-channel edits s_c ← s_c + α·σ_c. ToRGB channels are left out of the
+channel searches, as in the paper."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import StyleforgeError
+from ..latents import space_sizes, styles_to_vector, vector_to_styles, z_from_seeds
+from .edits import Edit, model_dims
+
+
+def channel_names(G) -> list[str]:
+    """'b16.conv[12]' for every S channel, in the flat S order."""
+    return [f"{layer.name}[{c}]" for layer in G.style_layers for c in range(layer.channels)]
+
+
+def conv_channels(G) -> np.ndarray:
+    """Bool [s_dim]: True for the channels of conv layers (ToRGB channels False)."""
+    return np.concatenate([np.full(layer.channels, layer.kind == "conv") for layer in G.style_layers])
+
+
+def channel_statistics(s: np.ndarray, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """(mean [s_dim], std [s_dim]) of S codes [N, s_dim] (read in batches; works on memory maps)."""
+    total = np.zeros(s.shape[1], np.float64)
+    squares = np.zeros(s.shape[1], np.float64)
+    for start in range(0, len(s), batch):
+        rows = np.asarray(s[start:start + batch], np.float64)
+        total += rows.sum(0)
+        squares += np.square(rows).sum(0)
+    mean = total / len(s)
+    std = np.sqrt(np.maximum(squares / len(s) - mean ** 2, 0) * len(s) / max(len(s) - 1, 1))
+    return mean, std
+
+
+def attribute_relevance(G, s: np.ndarray, scores: np.ndarray, fraction: float = 0.02,
+                        statistics: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(θ [s_dim], sign [s_dim]) for one attribute: over the top `fraction` of samples by `scores`
+    (the positive examples), θ_c = |mean| / std of the z-scored channel (s_c − μ_c) / σ_c, and the
+    sign of that mean (the way to move s_c to add the attribute). ToRGB channels get θ = 0."""
+    scores = np.asarray(scores, np.float64).reshape(-1)
+    if len(scores) != len(s):
+        raise StyleforgeError(f"{len(scores)} scores for {len(s)} S codes")
+    count = max(int(len(s) * fraction), 2)
+    positives = np.sort(np.argsort(scores, kind="stable")[-count:])
+    mean, std = statistics if statistics is not None else channel_statistics(s)
+    z = (np.asarray(s[positives], np.float64) - mean) / np.maximum(std, 1e-12)
+    theta = np.abs(z.mean(0)) / np.maximum(z.std(0), 1e-12)
+    theta[~conv_channels(G)] = 0
+    return theta, np.sign(z.mean(0))
+
+
+def channel_edit(G, channel: int, std: float, sign: float = 1.0, name: str | None = None,
+                 info: dict | None = None) -> Edit:
+    """The single-channel edit s_c ← s_c + α·σ_c (direction ±e_c in the flat S order)."""
+    sizes = space_sizes(G)
+    if not 0 <= channel < sizes.s_dim:
+        raise StyleforgeError(f"S channel {channel} is outside this model's 0..{sizes.s_dim - 1}")
+    direction = torch.zeros(sizes.s_dim)
+    direction[channel] = 1.0 if sign >= 0 else -1.0
+    label = channel_names(G)[channel]
+    return Edit(name or f"stylespace-{label}", "stylespace", "s", direction, unit=float(std),
+                dims=model_dims(G), info={"channel": int(channel), "channel_name": label, **(info or {})})
+
+
+def attribute_edits(G, s: np.ndarray, scores: dict[str, np.ndarray], top: int = 1,
+                    fraction: float = 0.02) -> list[Edit]:
+    """For each attribute, its `top` most specific channels (largest θ) as single-channel edits
+    signed to add the attribute."""
+    statistics = channel_statistics(s)
+    edits = []
+    for name, values in scores.items():
+        theta, sign = attribute_relevance(G, s, values, fraction, statistics)
+        for rank, channel in enumerate(np.argsort(-theta, kind="stable")[:top]):
+            suffix = "" if top == 1 else f"-{rank}"
+            edits.append(channel_edit(G, int(channel), statistics[1][channel], sign[channel],
+                                      name=f"{name}{suffix}",
+                                      info={"factor": name, "theta": float(theta[channel]), "rank": rank}))
+    return edits
+
+
+# ---------------------------------------------------------------------------------------------
+# Locally-active channels (Sec. 4)
+
+def gradient_maps(G, styles: torch.Tensor, channels: list[int], size: int = 32, chunk: int = 64) -> torch.Tensor:
+    """|∂x/∂s_c| [len(channels), size, size]: how strongly each pixel of the image (area-downsampled
+    to `size`, colour channels summed) responds to each style channel, for one S code [1, s_dim] —
+    exact forward-mode derivatives (one batched JVP per chunk of channels)."""
+    sizes = space_sizes(G)
+
+    def image(s):
+        x = G.synthesis.from_styles(vector_to_styles(s, sizes), noise_mode="const")
+        return F.adaptive_avg_pool2d(x, size) if x.shape[-1] > size else x
+
+    maps = []
+    for start in range(0, len(channels), chunk):
+        picked = channels[start:start + chunk]
+        base = styles.expand(len(picked), -1).contiguous()
+        tangent = torch.zeros_like(base)
+        tangent[torch.arange(len(picked)), torch.as_tensor(picked)] = 1
+        _, derivative = torch.func.jvp(image, (base,), (tangent,))
+        maps.append(derivative.abs().sum(1).detach().cpu())
+    return torch.cat(maps)
+
+
+def locally_active_channels(G, predictor, seeds: list[int], overlap: float = 0.5, share: float = 0.25,
+                            psi: float = 1.0, progress: Callable[[int], None] | None = None) -> dict:
+    """{region: [(channel, share of images), ...]} — a conv channel is active in a region of one image
+    when at least `overlap` of its gradient-map mass lies inside the region (the predictor's region map
+    of that image), and locally active for the region when that holds in at least `share` of the images
+    (the paper's thresholds 0.5 and 0.25). Sorted by share, most consistent first."""
+    if not seeds:
+        raise StyleforgeError("locally-active channels need at least one seed")
+    device = next(G.parameters()).device
+    channels = [int(c) for c in np.flatnonzero(conv_channels(G))]
+    regions = predictor.config.regions
+    size = predictor.config.resolution
+    counts = np.zeros((len(regions), len(channels)))
+    predictor = predictor.to(device)
+    for seed in seeds:
+        with torch.no_grad():
+            ws = G.mapping(z_from_seeds([seed], G.z_dim, device), None, psi=psi)
+            s = styles_to_vector(G.styles(ws))
+            picture = G.synthesis.from_styles(vector_to_styles(s, space_sizes(G)), noise_mode="const")
+            labels = predictor(picture.clamp(-1, 1))[1].argmax(1)[0].cpu()  # [size, size]
+        maps = gradient_maps(G, s, channels, size=size)  # [channels, size, size]
+        mass = maps.flatten(1).sum(1).clamp_min(1e-20)
+        for k in range(len(regions)):
+            inside = (maps * (labels == k)).flatten(1).sum(1) / mass
+            counts[k] += (inside >= overlap).numpy()
+        if progress is not None:
+            progress(1)
+    fractions = counts / len(seeds)
+    result = {}
+    for k, region in enumerate(regions):
+        found = [(channels[i], float(fractions[k, i])) for i in np.flatnonzero(fractions[k] >= share)]
+        result[region] = sorted(found, key=lambda item: -item[1])
+    return result
