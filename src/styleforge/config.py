@@ -15,6 +15,7 @@ from .errors import StyleforgeError
 from .names import ACTIVATION_NAMES
 
 ARCHITECTURES = ("orig", "skip", "resnet")
+FAMILIES = ("stylegan2", "stylegan1")  # generator families: modulated convs (v2) or AdaIN (v1)
 MODEL_KINDS = ("G", "D")
 
 
@@ -90,6 +91,7 @@ class GeneratorConfig(_ConfigMethods):
     num_fp16_res: int = 0                   # Highest-resolution blocks that may run in fp16 on GPU.
     use_noise: bool = True                  # Per-pixel noise inputs in every synthesis conv.
     activation: str = "lrelu"               # Activation of mapping and synthesis layers.
+    family: str = "stylegan2"               # stylegan2 (modulated convs) or stylegan1 (AdaIN, docs/models.md).
 
     kind = "G"
 
@@ -103,6 +105,11 @@ class GeneratorConfig(_ConfigMethods):
             raise StyleforgeError("generator needs w_dim > 0 and z_dim > 0 or c_dim > 0")
         if self.mapping_layers < 1:
             raise StyleforgeError("mapping_layers must be at least 1")
+        if self.family not in FAMILIES:
+            raise StyleforgeError(f"family must be one of {', '.join(FAMILIES)}, got {self.family!r}")
+        if self.family == "stylegan1" and (self.architecture != "orig" or self.conv_clamp is not None):
+            raise StyleforgeError("the StyleGAN v1 generator has one ToRGB at the end and no clamp: "
+                                  "it needs architecture 'orig' and conv_clamp None")
         return self
 
 
@@ -212,6 +219,23 @@ PRESETS: dict[str, dict] = {
         "G": dict(img_resolution=64, z_dim=128, w_dim=128, channel_base=1024, channel_max=64),
         "D": dict(img_resolution=64, channel_base=1024, channel_max=64),
     },
+    "stylegan1": {  # StyleGAN v1 FFHQ 1024 (Karras et al. 2019): fmap_base 8192 = our channel_base 16384.
+        "description": "StyleGAN v1 (AdaIN) FFHQ generator (1024 px, 26.2 M G params) with a StyleGAN2 D",
+        "G": dict(img_resolution=1024, channel_base=16384, family="stylegan1", architecture="orig"),
+        "D": dict(img_resolution=1024, channel_base=16384, mbstd_group_size=4),
+    },
+    "stylegan1-small": {  # `small` with the v1 generator: the side-by-side droplet comparison.
+        "description": "small CPU model with the StyleGAN v1 (AdaIN) generator",
+        "G": dict(img_resolution=64, z_dim=128, w_dim=128, channel_base=1024, channel_max=64,
+                  family="stylegan1", architecture="orig"),
+        "D": dict(img_resolution=64, channel_base=1024, channel_max=64),
+    },
+    "stylegan1-tiny": {
+        "description": "tiny StyleGAN v1 (AdaIN) model for tests",
+        "G": dict(img_resolution=16, z_dim=32, w_dim=32, mapping_layers=2, channel_base=512, channel_max=32,
+                  family="stylegan1", architecture="orig"),
+        "D": dict(img_resolution=16, channel_base=512, channel_max=32, mapping_layers=2),
+    },
     "tiny": {  # Ours: for tests and quick experiments.
         "description": "tiny model for tests (16 px, 32-d latents, 32 channels, 2 mapping layers)",
         "G": dict(img_resolution=16, z_dim=32, w_dim=32, mapping_layers=2, channel_base=512,
@@ -233,8 +257,11 @@ def preset_config(preset: str, kind: str, **overrides) -> ModelConfig:
     values = dict(PRESETS[preset][kind])
     for name, value in overrides.items():
         values[OVERRIDE_ALIASES.get(name, name)] = value
-    if kind == "D":  # the generator-only latent sizes are silently meaningless for D
-        for name in ("z_dim", "w_dim"):
+    if kind == "G" and overrides.get("family") == "stylegan1" and "architecture" not in overrides:
+        values["architecture"] = "orig"  # v1 has one ToRGB at the end
+        values["conv_clamp"] = None
+    if kind == "D":  # the generator-only sizes and family are silently meaningless for D
+        for name in ("z_dim", "w_dim", "family"):
             values.pop(name, None)
     return CONFIG_CLASSES[kind].from_dict(values)
 
@@ -245,5 +272,5 @@ def preset_names() -> list[str]:
 
 __all__ = [
     "GeneratorConfig", "DiscriminatorConfig", "ModelConfig", "PRESETS", "preset_config",
-    "preset_names", "ARCHITECTURES", "CONFIG_CLASSES",
+    "preset_names", "ARCHITECTURES", "FAMILIES", "CONFIG_CLASSES",
 ]

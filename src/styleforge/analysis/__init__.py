@@ -3,6 +3,7 @@ and region maps), latent datasets, DCI (Eastwood & Williams 2018), linear separa
 Sec. 4.2), feature maps and their spikiness, and the HTML report."""
 
 from .dci import dci, dci_from_importance, importance_matrix
+from .droplets import droplet_comparison, droplet_figure, resolution_spikiness
 from .feature_maps import feature_grid, layer_features, layer_spikiness, spikiness
 from .latent_dataset import LatentDataset, build_latent_dataset, open_latent_dataset
 from .predictor import (AttributePredictor, PredictorConfig, evaluate_predictor, load_predictor,
@@ -13,4 +14,5 @@ from .separability import conditional_entropy_bits, separability
 __all__ = ["dci", "dci_from_importance", "importance_matrix", "separability", "conditional_entropy_bits",
            "spikiness", "layer_spikiness", "layer_features", "feature_grid", "AttributePredictor",
            "PredictorConfig", "train_predictor", "evaluate_predictor", "save_predictor", "load_predictor",
-           "LatentDataset", "build_latent_dataset", "open_latent_dataset", "analysis_report"]
+           "LatentDataset", "build_latent_dataset", "open_latent_dataset", "analysis_report",
+           "droplet_comparison", "droplet_figure", "resolution_spikiness"]

@@ -19,17 +19,17 @@ def spikiness(feature_map: torch.Tensor) -> float:
     return float(magnitude.max() / magnitude.median().clamp_min(1e-12))
 
 
-def layer_features(G, seed: int = 0, psi: float = 1.0) -> dict[str, torch.Tensor]:
+def layer_features(G, seed: int = 0, psi: float = 1.0, noise_mode: str = "const") -> dict[str, torch.Tensor]:
     """{layer: [C, h, w]} of the conv layers for one seed."""
-    _, features = render(G, seeds=[seed], psi=psi, features=True, device="cpu")
+    _, features = render(G, seeds=[seed], psi=psi, features=True, device="cpu", noise_mode=noise_mode)
     return {name: value[0] for name, value in features.items() if name.endswith((".conv", ".conv_up"))}
 
 
-def layer_spikiness(G, seeds: list[int], psi: float = 1.0) -> dict[str, float]:
+def layer_spikiness(G, seeds: list[int], psi: float = 1.0, noise_mode: str = "const") -> dict[str, float]:
     """Mean spikiness of each conv layer over the seeds."""
     totals: dict[str, list[float]] = {}
     for seed in seeds:
-        for name, value in layer_features(G, seed, psi).items():
+        for name, value in layer_features(G, seed, psi, noise_mode).items():
             totals.setdefault(name, []).append(spikiness(value))
     return {name: float(np.mean(values)) for name, values in totals.items()}
 

@@ -160,6 +160,9 @@ def generator_to_rosinality(G, drop_clamp: bool = False) -> dict:
     conv_clamp=256 as fp16 overflow protection) is exported anyway, and its images differ only
     where an activation would exceed the clamp."""
     c = G.config
+    if c.family != "stylegan2":
+        raise StyleforgeError("rosinality checkpoints hold StyleGAN2 generators; a StyleGAN v1 model stays in "
+                              "styleforge's own format")
     if (c.architecture != "skip" or c.z_dim != c.w_dim or c.c_dim != 0
             or tuple(c.resample_filter) != (1, 3, 3, 1) or not c.use_noise or c.activation != "lrelu"
             or c.mapping_lr_multiplier != 0.01 or c.layer_features not in (None, c.w_dim)):

@@ -1,14 +1,15 @@
 """`styleforge analyze`: disentanglement and separability of the latent spaces, feature maps, and the
 toyfaces attribute predictor they rest on."""
 
-from ..names import GENERATOR_KEYS
-from .options import ExamplesFormatter, add_command, device_type
+from ..names import GENERATOR_KEYS, NOISE_MODES
+from .options import ExamplesFormatter, add_command, device_type, int_list_type, seeds_type
 
 EXAMPLES = """  styleforge analyze train-predictor --out predictor.safetensors          # a few CPU minutes
   styleforge analyze report --model toyfaces32.safetensors --predictor predictor.safetensors --outdir out/analysis
   styleforge analyze dci --model toyfaces32.safetensors --predictor predictor.safetensors --samples 2000
   styleforge analyze separability --model toyfaces32.safetensors --predictor predictor.safetensors
   styleforge analyze features --model toyfaces32.safetensors --seed 3 --outdir out/features
+  styleforge analyze droplets --models v1.safetensors v2.safetensors --outdir out/droplets   # StyleGAN v1 vs v2
 The predictor reads toyfaces factors (and region maps) from images; it stands in for the CelebA
 classifiers of the papers, so the analyses apply to generators trained on toyfaces."""
 
@@ -18,6 +19,7 @@ ACTIONS = {
     "separability": "linear separability of Z and W (StyleGAN Sec. 4.2)",
     "features": "per-layer feature-map grids and spikiness",
     "report": "all of the above as report.html + report.json",
+    "droplets": "feature-map spikiness of generators side by side (the v1 droplet) + figure",
 }
 
 
@@ -34,6 +36,16 @@ def register(commands) -> None:
             sub.add_argument("--batch", type=int, default=32, help="renders per step")
             sub.add_argument("--resolution", type=int, default=32, help="size the predictor sees")
             sub.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+            continue
+        if name == "droplets":
+            sub.add_argument("--models", nargs="+", required=True, metavar="PATH",
+                             help="generator files; the first two are compared (e.g. v1 then v2)")
+            sub.add_argument("--seeds", type=seeds_type, default=list(range(16)), help="seeds averaged over")
+            sub.add_argument("--resolutions", type=int_list_type, default=[32, 64], help="layers compared")
+            sub.add_argument("--noise-mode", choices=NOISE_MODES, default="none",
+                             help="noise inputs while measuring (none: per-pixel noise speckle is not the artifact)")
+            sub.add_argument("--outdir", default="out/droplets", help="output folder")
+            sub.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
             continue
         sub.add_argument("--model", required=True, metavar="PATH", help="generator model file")
         sub.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,

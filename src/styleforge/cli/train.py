@@ -1,5 +1,6 @@
 """`styleforge train`: train a StyleGAN2 on a folder, a zip or the built-in toyfaces."""
 
+from ..config import FAMILIES
 from ..train.config import PRECISIONS, TRAINING_PRESETS
 from .options import add_command, device_type
 
@@ -8,6 +9,7 @@ EXAMPLES = """  styleforge train --data toyfaces --preset small --kimg 200 --out
   styleforge train --data pets.zip --preset paper256 --cond --outdir runs           # class-conditional
   styleforge train --resume auto --kimg 400 --outdir runs                            # continue the latest run
   styleforge train --data faces.zip --init-from ffhq.pkl --freeze-d 4 --kimg 200 --outdir runs
+  styleforge train --data toyfaces --preset small --resolution 64 --family stylegan1 --outdir runs  # v1 (AdaIN)
   torchrun --nproc_per_node=4 -m styleforge train --data ffhq.zip --preset stylegan2 --outdir runs
 Each run writes <outdir>/<NNNNN-desc>/: config.json, log.jsonl, TensorBoard events, reals.png,
 fakes-<kimg>.png, network-snapshot-<kimg>.safetensors (load with `styleforge generate`) and
@@ -21,6 +23,9 @@ def register(commands) -> None:
     parser.add_argument("--preset", default=None, choices=list(TRAINING_PRESETS),
                         help="model and hyper-parameter preset (default: small)")
     parser.add_argument("--resolution", type=int, default=None, help="toyfaces resolution (default: the preset's)")
+    parser.add_argument("--family", choices=FAMILIES, default=None,
+                        help="generator family: stylegan2 (modulated convs) or stylegan1 (AdaIN, with the "
+                             "StyleGAN2 D and loss; default: the preset's)")
     parser.add_argument("--kimg", type=float, default=None, help="train for this many thousand real images")
     parser.add_argument("--batch", type=int, default=None, help="global batch size")
     parser.add_argument("--batch-gpu", type=int, default=None, help="images per forward pass per process")

@@ -3,12 +3,13 @@
 import json
 import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
-from ..analysis import (analysis_report, build_latent_dataset, dci, evaluate_predictor, feature_grid,
-                        layer_features, layer_spikiness, load_predictor, save_predictor, separability,
-                        train_predictor)
+from ..analysis import (analysis_report, build_latent_dataset, dci, droplet_comparison, droplet_figure,
+                        evaluate_predictor, feature_grid, layer_features, layer_spikiness, load_predictor,
+                        save_predictor, separability, train_predictor)
 from ..data import ToyFaces
 from ..errors import StyleforgeError
 from ..files import check_destination
@@ -42,9 +43,43 @@ def _samples(args, G, predictor, folder):
         return build_latent_dataset(G, predictor, folder, args.samples, seed=args.seed, progress=bar.update)
 
 
+def _droplets(args) -> int:
+    if len(args.models) < 2:
+        raise StyleforgeError("--models needs at least two generators to compare (e.g. v1 then v2)")
+    outdir = output_dir(args.outdir)
+    models = {}
+    for path in args.models:
+        name = Path(path).stem
+        if name.startswith("network-snapshot") and Path(path).parent.name:
+            name = Path(path).parent.name  # a run directory names a snapshot better than its file name
+        if name in models:
+            name = f"{name}-{len(models)}"
+        models[name] = load_generator(path, args.device)
+    record = droplet_comparison(models, args.seeds, tuple(args.resolutions), noise_mode=args.noise_mode)
+    (outdir / "droplets.json").write_text(json.dumps(record, indent=2))
+    figure = droplet_figure(models, args.seeds[0], tuple(args.resolutions), noise_mode=args.noise_mode)
+    figure.savefig(outdir / "droplets.png")
+    for name, G in models.items():  # the channel grids of the compared layers, per model
+        maps = layer_features(G, args.seeds[0], noise_mode=args.noise_mode)
+        for r in args.resolutions:
+            if f"b{r}.conv" in maps:
+                save_image(feature_grid(maps[f"b{r}.conv"]), outdir / f"features-{name}-b{r}.conv.png")
+    for name, entry in record["models"].items():
+        values = ", ".join(f"{r} px {v:.2f}" if v is not None else f"{r} px -"
+                           for r, v in entry["by_resolution"].items())
+        print(f"{name} ({entry['family']}): spikiness {values}")
+    first, second = list(models)[:2]
+    for r, ratio in record["ratios"].items():
+        print(f"ratio {first} / {second} at {r} px: " + (f"{ratio:.2f}" if ratio is not None else "-"))
+    print(f"wrote {outdir}/droplets.json and droplets.png")
+    return 0
+
+
 def run(args) -> int:
     if args.action == "train-predictor":
         return _train_predictor(args)
+    if args.action == "droplets":
+        return _droplets(args)
     G = load_generator(args.model, args.device, args.network_key)
     if args.action == "features":
         outdir = output_dir(args.outdir)

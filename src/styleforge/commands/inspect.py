@@ -39,6 +39,8 @@ def run(args) -> int:
         return 0
     config = model.config
     kind = "generator" if isinstance(model, Generator) else "discriminator"
+    if getattr(config, "family", "stylegan2") != "stylegan2":
+        kind = f"{config.family} {kind}"
     print(f"{args.model}: {kind}, {config.img_resolution}px × {config.img_channels} channels, "
           f"architecture {config.architecture}, c_dim {config.c_dim}, format {file_format}")
     header = ["layer", "res", "in", "out", "W+ row", "S ch", "params"]

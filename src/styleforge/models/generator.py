@@ -1,4 +1,5 @@
-"""StyleGAN2 generator G = synthesis ∘ mapping (StyleGAN2 paper, Sec. 2) with Z, W, W+ and S entry points."""
+"""StyleGAN2 generator G = synthesis ∘ mapping (StyleGAN2 paper, Sec. 2) with Z, W, W+ and S entry points;
+config.family "stylegan1" gives the StyleGAN v1 (AdaIN) synthesis network behind the same mapping."""
 
 import torch
 from torch import nn
@@ -6,6 +7,7 @@ from torch import nn
 from ..config import GeneratorConfig
 from .mapping import MappingNetwork
 from .synthesis import StyleLayer, SynthesisNetwork
+from .synthesis_v1 import SynthesisNetworkV1
 
 
 class Generator(nn.Module):
@@ -18,11 +20,16 @@ class Generator(nn.Module):
         self.config = config
         self.z_dim, self.c_dim, self.w_dim = config.z_dim, config.c_dim, config.w_dim
         self.img_resolution, self.img_channels = config.img_resolution, config.img_channels
-        self.synthesis = SynthesisNetwork(
-            config.w_dim, config.img_resolution, config.img_channels,
-            architecture=config.architecture, channel_base=config.channel_base,
-            channel_max=config.channel_max, resample_filter=config.resample_filter,
-            conv_clamp=config.conv_clamp, use_noise=config.use_noise, activation=config.activation)
+        if config.family == "stylegan1":
+            self.synthesis = SynthesisNetworkV1(
+                config.w_dim, config.img_resolution, config.img_channels, channel_base=config.channel_base,
+                channel_max=config.channel_max, use_noise=config.use_noise, activation=config.activation)
+        else:
+            self.synthesis = SynthesisNetwork(
+                config.w_dim, config.img_resolution, config.img_channels,
+                architecture=config.architecture, channel_base=config.channel_base,
+                channel_max=config.channel_max, resample_filter=config.resample_filter,
+                conv_clamp=config.conv_clamp, use_noise=config.use_noise, activation=config.activation)
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(
             config.z_dim, config.c_dim, config.w_dim, self.num_ws, num_layers=config.mapping_layers,

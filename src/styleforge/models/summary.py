@@ -7,8 +7,9 @@ from torch import nn
 
 from ..nn import Conv2dLayer, FullyConnectedLayer
 from .synthesis import SynthesisLayer, ToRGBLayer
+from .synthesis_v1 import AdaINLayer
 
-_LAYER_TYPES = (FullyConnectedLayer, Conv2dLayer, SynthesisLayer, ToRGBLayer)
+_LAYER_TYPES = (FullyConnectedLayer, Conv2dLayer, SynthesisLayer, ToRGBLayer, AdaINLayer)
 
 
 @dataclass(frozen=True)

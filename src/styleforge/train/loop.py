@@ -311,7 +311,8 @@ def _memory(device: torch.device) -> dict:
 
 def _describe(config: TrainingConfig, resolution: int) -> str:
     data = Path(config.data).stem if config.data != "toyfaces" else "toyfaces"
-    return f"{data}{resolution}-{config.preset}-batch{config.batch}-gamma{config.gamma:g}"
+    family = "-stylegan1" if config.g_overrides.get("family") == "stylegan1" else ""
+    return f"{data}{resolution}-{config.preset}{family}-batch{config.batch}-gamma{config.gamma:g}"
 
 
 def _log(run_dir: Path, writer: EventWriter, entry: dict) -> None:
