@@ -10,11 +10,11 @@ from ..errors import StyleforgeError
 from ..files import describe_os_error
 from ..runtime import tune_allocator
 from ..version import __version__
-from . import (analyze, attribute, convert, dataset, demo, edit, generate, inspect, metrics, mix, new, project, train,
-               video)
+from . import (analyze, attribute, convert, dataset, demo, edit, generate, inspect, metrics, mix, new, project, serve,
+               train, video)
 
 COMMANDS = [train, dataset, new, generate, mix, video, project, attribute, edit, analyze, inspect, metrics, convert,
-            demo]
+            serve, demo]
 
 DESCRIPTION = """styleforge — StyleGAN2 toolkit.
 
@@ -27,6 +27,7 @@ Examples:
   styleforge video --model tiny.safetensors --seeds 0-7 --out lerp.mp4
   styleforge project --model tiny.safetensors --target face.png --outdir out
   styleforge edit sefa --model tiny.safetensors --out sefa.safetensors
+  styleforge serve --model tiny.safetensors                 # web explorer on http://127.0.0.1:7860
   styleforge inspect --model tiny.safetensors
   styleforge convert --src network-snapshot.pkl --dest model.safetensors
 Run `styleforge COMMAND --help` for the options and examples of each command."""

@@ -38,19 +38,23 @@ def target_paths(path: str | Path) -> list[Path]:
 def load_target(path: Path, G, note: Callable[[str], None] = lambda text: None) -> torch.Tensor:
     """A target image as [C, R, R] in [-1, 1] for G: center-cropped to a square and resized to G's
     resolution (each with a note), colour ↔ grey converted to G's channels."""
-    image = read_image(path.read_bytes(), str(path))
+    return target_from_image(read_image(path.read_bytes(), str(path)), path.name, G, note)
+
+
+def target_from_image(image: Image.Image, name: str, G, note: Callable[[str], None] = lambda text: None) -> torch.Tensor:
+    """`load_target` for an image already decoded (e.g. an upload); `name` is used in messages."""
     width, height = image.size
     if min(width, height) < MIN_TARGET_SIZE:
-        raise StyleforgeError(f"{path}: {width}×{height} is too small to project (at least "
+        raise StyleforgeError(f"{name}: {width}×{height} is too small to project (at least "
                               f"{MIN_TARGET_SIZE} px on each side)")
-    image = to_8bit(image, str(path))
+    image = to_8bit(image, name)
     if image_channels(image) != G.img_channels:
-        note(f"{path.name}: {'colour' if image.mode == 'RGB' else 'greyscale'} image converted to the "
+        note(f"{name}: {'colour' if image.mode == 'RGB' else 'greyscale'} image converted to the "
              f"model's {G.img_channels} channel(s)")
     image = image.convert("L" if G.img_channels == 1 else "RGB")
     if width != height:
         side = min(width, height)
-        note(f"{path.name}: {width}×{height} is not square; projecting its central {side}×{side} crop")
+        note(f"{name}: {width}×{height} is not square; projecting its central {side}×{side} crop")
         left, top = (width - side) // 2, (height - side) // 2
         image = image.crop((left, top, left + side, top + side))
     if image.size[0] != G.img_resolution:

@@ -1,0 +1,31 @@
+"""`styleforge serve`: load the model, build the explorer app and run uvicorn (options: cli/serve.py)."""
+
+import sys
+
+from ..edit import load_edits
+from ..errors import StyleforgeError
+from ..web import Explorer
+from .common import load_generator
+
+try:  # optional: FastAPI and uvicorn come with the `web` extra
+    import uvicorn
+
+    from ..web.app import create_app
+except ImportError:  # depends on the install
+    uvicorn = None
+
+
+def run(args) -> int:
+    if uvicorn is None:
+        raise StyleforgeError("the web explorer needs FastAPI and uvicorn: pip install 'styleforge[web]'")
+    if not 1 <= args.port <= 65535:
+        raise StyleforgeError(f"--port must be in 1..65535, got {args.port}")
+    G = load_generator(args.model, args.device, args.network_key)
+    edits = [edit for path in (args.edits.split(",") if args.edits else []) for edit in load_edits(path.strip())]
+    explorer = Explorer(G, edits)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: --host {args.host} makes the explorer reachable from other machines; it has no "
+              "login — prefer an SSH tunnel to 127.0.0.1", file=sys.stderr)
+    print(f"styleforge explorer for {args.model}: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    uvicorn.run(create_app(explorer), host=args.host, port=args.port, log_level="warning")
+    return 0

@@ -1,0 +1,338 @@
+"""The explorer's model side, independent of HTTP: validated view parameters, an LRU cache of mapped
+latents, one worker thread that owns the model (stale requests of a client are dropped), images,
+feature maps, latent downloads and background projections."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+import uuid
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+from safetensors.torch import save as save_tensors
+
+from ..analysis.feature_maps import feature_grid
+from ..data.images import read_image
+from ..edit import Edit, apply_to_ws
+from ..errors import StyleforgeError
+from ..latents import (crossover_mask, layers_mask, lerp, rows_for_resolutions, styles_to_vector, truncate,
+                       z_from_seeds)
+from ..names import NOISE_MODES
+from ..pipeline import device_of
+from ..projection import ProjectionSettings, project
+from ..projection.files import target_from_image
+from ..render import to_uint8
+
+MAX_SEED = 2 ** 32 - 1
+PSI_RANGE = (-2.0, 2.0)
+STRENGTH_LIMIT = 20.0
+MAX_EDITS = 16
+MAX_UPLOAD_BYTES = 20 * 2 ** 20
+MAX_UPLOAD_PIXELS = 40_000_000
+MAX_PROJECTION_STEPS = 1000
+CLIENT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+PROJECTION_PATTERN = re.compile(r"[0-9a-f]{12}")
+
+
+class Superseded(Exception):
+    """A newer request of the same client arrived before this one started: its answer is not wanted."""
+
+
+class NotFound(StyleforgeError):
+    """An id (projection) the server does not know."""
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything that decides one image (validated; see `parse_view`)."""
+
+    seed: int = 0
+    psi: float = 1.0
+    cutoff: int | None = None
+    noise: str = "const"
+    mix: int | None = None
+    crossover: int = 0
+    mix_rows: tuple | None = None     # a coarse / middle / fine group instead of the crossover
+    lerp_to: int | None = None
+    t: float = 0.0
+    projection: str | None = None
+    edits: tuple = ()                 # ((name, strength), ...)
+
+    def key(self) -> str:
+        return repr(self)
+
+
+def _number(query: dict, name: str, kind, default, lo=None, hi=None):
+    text = query.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = kind(text)
+    except (TypeError, ValueError):
+        raise StyleforgeError(f"{name} must be a{'n integer' if kind is int else ' number'}, got {text!r}") from None
+    if kind is float and not np.isfinite(value):
+        raise StyleforgeError(f"{name} must be finite, got {text!r}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise StyleforgeError(f"{name} must be in {lo}..{hi}, got {text}")
+    return value
+
+
+def parse_view(query: dict, num_ws: int, edit_names: set, projections: set, groups: dict | None = None) -> View:
+    """A View from query parameters, every value bounded; a clear message for the first bad one.
+    `groups` maps 'coarse' / 'middle' / 'fine' to W+ rows (for `mixgroup`)."""
+    unknown = sorted(set(query) - {"seed", "psi", "cutoff", "noise", "mix", "crossover", "mixgroup", "lerp", "t",
+                                   "projection", "edits", "layer", "space", "client", "seq"})
+    if unknown:
+        raise StyleforgeError(f"unknown parameter(s): {', '.join(unknown)}")
+    noise = query.get("noise") or "const"
+    if noise not in NOISE_MODES:
+        raise StyleforgeError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
+    projection = query.get("projection") or None
+    if projection is not None and (not PROJECTION_PATTERN.fullmatch(projection) or projection not in projections):
+        raise NotFound(f"no finished projection {projection!r} on this server")
+    edits = []
+    for part in filter(None, (query.get("edits") or "").split(",")):
+        name, _, strength = part.rpartition(":")
+        if name not in edit_names:
+            raise StyleforgeError(f"unknown edit {name or part!r} (this server has: {', '.join(sorted(edit_names)) or 'none'})")
+        edits.append((name, _number({"strength": strength}, "strength", float, 0.0, -STRENGTH_LIMIT, STRENGTH_LIMIT)))
+    if len(edits) > MAX_EDITS:
+        raise StyleforgeError(f"at most {MAX_EDITS} edits at once")
+    group = query.get("mixgroup") or None
+    if group is not None and group not in (groups or {}):
+        raise StyleforgeError(f"mixgroup must be one of {', '.join(groups or {}) or 'none for this model'}, got {group!r}")
+    return View(seed=_number(query, "seed", int, 0, 0, MAX_SEED),
+                psi=_number(query, "psi", float, 1.0, *PSI_RANGE),
+                cutoff=_number(query, "cutoff", int, None, 0, num_ws),
+                noise=noise, mix=_number(query, "mix", int, None, 0, MAX_SEED),
+                crossover=_number(query, "crossover", int, num_ws // 2, 0, num_ws),
+                mix_rows=tuple(groups[group]) if group else None,
+                lerp_to=_number(query, "lerp", int, None, 0, MAX_SEED),
+                t=_number(query, "t", float, 0.0, 0.0, 1.0), projection=projection, edits=tuple(edits))
+
+
+@dataclass
+class ProjectionJob:
+    steps: int
+    step: int = 0
+    distance: float | None = None
+    done: bool = False
+    error: str | None = None
+    ws: torch.Tensor | None = None
+    notes: list = field(default_factory=list)
+
+    def status(self) -> dict:
+        return {"step": self.step, "steps": self.steps, "distance": self.distance, "done": self.done,
+                "error": self.error, "notes": self.notes}
+
+
+class Explorer:
+    """One generator behind a single worker thread. `image`, `features`, `latent` run on the worker
+    (call them through `submit`); `view_from` validates query parameters."""
+
+    def __init__(self, G, edits: list[Edit] | None = None, cache_size: int = 256):
+        self.G = G.eval().requires_grad_(False)
+        self.device = device_of(G)
+        self.edits = {}
+        for edit in edits or []:
+            edit.check_model(G, source="--edits")
+            self.edits[edit.name] = edit
+        self.cache_size = cache_size
+        self._ws_cache: OrderedDict = OrderedDict()
+        self._latest: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="styleforge-model")
+        self.projector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="styleforge-projection")
+        self.projections: dict[str, ProjectionJob] = {}
+        model_bytes = b"".join(t.detach().cpu().numpy().tobytes()[:4096] for t in G.state_dict().values())
+        self.model_tag = hashlib.sha1(model_bytes).hexdigest()[:12]
+        self.feature_layers = [name for name in self._feature_names()]
+
+    # -- info ------------------------------------------------------------------------------------
+    def _feature_names(self) -> list[str]:
+        maps = {}
+        with torch.no_grad():
+            self.G.synthesis(self.G.mapping(torch.zeros(1, self.G.z_dim, device=self.device),
+                                            self._labels(1)), features=maps)
+        return [name for name in maps if name.endswith((".conv", ".conv_up", ".input"))]
+
+    def layer_groups(self) -> dict:
+        """{'coarse': W+ rows of the 4–8 px layers, 'middle': 16–32 px, 'fine': 64+ px} (StyleGAN Sec. 3.1)."""
+        groups = {}
+        for name, (lo, hi) in {"coarse": (4, 8), "middle": (16, 32), "fine": (64, 1 << 30)}.items():
+            rows = rows_for_resolutions(self.G, lo, hi)
+            if rows:
+                groups[name] = rows
+        return groups
+
+    def info(self) -> dict:
+        G = self.G
+        groups = self.layer_groups()
+        return {"resolution": G.img_resolution, "channels": G.img_channels, "num_ws": G.num_ws,
+                "z_dim": G.z_dim, "w_dim": G.w_dim, "c_dim": G.c_dim,
+                "family": getattr(G.config, "family", "stylegan2"), "layer_groups": groups,
+                "feature_layers": self.feature_layers, "noise_modes": list(NOISE_MODES),
+                "psi_range": list(PSI_RANGE), "max_seed": MAX_SEED, "strength_limit": STRENGTH_LIMIT,
+                "edits": [{"name": e.name, "method": e.method, "space": e.space, "description": e.describe()}
+                          for e in self.edits.values()],
+                "max_upload_bytes": MAX_UPLOAD_BYTES, "max_projection_steps": MAX_PROJECTION_STEPS}
+
+    def view_from(self, query: dict) -> View:
+        finished = {k for k, job in self.projections.items() if job.done and job.ws is not None}
+        return parse_view(query, self.G.num_ws, set(self.edits), finished, self.layer_groups())
+
+    # -- scheduling ------------------------------------------------------------------------------
+    def note_request(self, client: str | None, seq: int | None) -> None:
+        """Remember the newest sequence number of a client (called when the request arrives)."""
+        if client is None or seq is None:
+            return
+        with self._lock:
+            self._latest[client] = max(seq, self._latest.get(client, seq))
+            if len(self._latest) > 10_000:  # bounded: forget the oldest clients
+                self._latest.pop(next(iter(self._latest)))
+
+    def submit(self, client: str | None, seq: int | None, function, *args):
+        """Run `function(*args)` on the model's worker; a request that a newer one of the same client
+        overtook while it waited raises Superseded instead of running."""
+        def job():
+            if client is not None and seq is not None and self._latest.get(client, seq) > seq:
+                raise Superseded()
+            return function(*args)
+        return self.worker.submit(job)
+
+    # -- latents ---------------------------------------------------------------------------------
+    def _labels(self, count: int):
+        if not self.G.c_dim:
+            return None
+        c = torch.zeros(count, self.G.c_dim, device=self.device)
+        c[:, 0] = 1
+        return c
+
+    def _mapped(self, seed: int) -> torch.Tensor:
+        """W+ [1, num_ws, w_dim] of a seed, untruncated (LRU cache)."""
+        if seed in self._ws_cache:
+            self._ws_cache.move_to_end(seed)
+            return self._ws_cache[seed]
+        with torch.no_grad():
+            ws = self.G.mapping(z_from_seeds([seed], self.G.z_dim, self.device), self._labels(1))
+        self._ws_cache[seed] = ws
+        if len(self._ws_cache) > self.cache_size:
+            self._ws_cache.popitem(last=False)
+        return ws
+
+    def ws_for(self, view: View) -> torch.Tensor:
+        """The W+ of a view: seed (or projection) → interpolation → mixing → truncation → W edits."""
+        if view.projection is not None:
+            ws = self.projections[view.projection].ws.to(self.device)
+        else:
+            ws = self._mapped(view.seed)
+        if view.lerp_to is not None:
+            ws = lerp(ws, self._mapped(view.lerp_to), view.t)
+        if view.mix is not None:
+            mask = (layers_mask(self.G.num_ws, list(view.mix_rows)) if view.mix_rows is not None
+                    else crossover_mask(self.G.num_ws, view.crossover)).to(self.device).view(1, -1, 1)
+            ws = torch.where(mask, self._mapped(view.mix), ws)
+        if view.psi != 1:
+            ws = truncate(ws, self.G.w_avg, view.psi, view.cutoff)
+        for name, strength in view.edits:
+            edit = self.edits[name]
+            if edit.space == "w":
+                ws = apply_to_ws(ws, edit, strength)
+            elif edit.space == "z":
+                raise StyleforgeError(f"edit {name} is in Z; the explorer applies W and S edits")
+        return ws
+
+    def styles_for(self, view: View) -> list[torch.Tensor]:
+        styles = self.G.styles(self.ws_for(view))
+        s_edits = [(self.edits[n], a) for n, a in view.edits if self.edits[n].space == "s"]
+        if not s_edits:
+            return styles
+        flat = styles_to_vector(styles)
+        for edit, strength in s_edits:
+            flat = flat + strength * edit.unit * edit.direction.to(flat.device, flat.dtype)
+        return list(torch.split(flat, [s.shape[1] for s in styles], dim=1))
+
+    # -- products (run on the worker) -------------------------------------------------------------
+    @torch.no_grad()
+    def _synthesize(self, view: View, features: dict | None = None) -> torch.Tensor:
+        generator = torch.Generator(device=self.device).manual_seed(view.seed) if view.noise == "random" else None
+        return self.G.synthesis.from_styles(self.styles_for(view), noise_mode=view.noise, generator=generator,
+                                            features=features)
+
+    def image(self, view: View) -> bytes:
+        """PNG bytes of the view's image."""
+        return png(to_uint8(self._synthesize(view))[0])
+
+    def features(self, view: View, layer: str) -> bytes:
+        """PNG of one layer's feature maps (16 channels, each on its own scale)."""
+        if layer not in self.feature_layers:
+            raise StyleforgeError(f"unknown layer {layer!r} (layers: {', '.join(self.feature_layers)})")
+        maps: dict = {}
+        self._synthesize(view, maps)
+        return png(feature_grid(maps[layer][0].cpu()))
+
+    def latent(self, view: View, space: str) -> bytes:
+        """safetensors bytes: 'ws' [1, num_ws, w_dim] (W+) or 's' [1, s_dim] (S)."""
+        if space == "wplus":
+            return save_tensors({"ws": self.ws_for(view).cpu().contiguous()})
+        if space == "s":
+            return save_tensors({"s": styles_to_vector(self.styles_for(view)).cpu().contiguous()})
+        raise StyleforgeError(f"space must be wplus or s, got {space!r}")
+
+    # -- projection ------------------------------------------------------------------------------
+    def start_projection(self, data: bytes, steps: int, name: str = "upload") -> str:
+        """Decode an upload (bounded) and project it into W in the background; returns the job id."""
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise StyleforgeError(f"upload is larger than {MAX_UPLOAD_BYTES // 2 ** 20} MB")
+        if not 1 <= steps <= MAX_PROJECTION_STEPS:
+            raise StyleforgeError(f"steps must be in 1..{MAX_PROJECTION_STEPS}, got {steps}")
+        if any(not job.done for job in self.projections.values()):
+            raise StyleforgeError("a projection is already running; wait for it to finish")
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                width, height = probe.size
+        except Exception:  # PIL raises many types for non-images; all mean the same to the user
+            raise StyleforgeError("the upload is not an image format PIL can read") from None
+        if width * height > MAX_UPLOAD_PIXELS:
+            raise StyleforgeError(f"the upload has {width}×{height} pixels; at most {MAX_UPLOAD_PIXELS:,} are accepted")
+        job = ProjectionJob(steps=steps)
+        target = target_from_image(read_image(data, name), name, self.G, note=job.notes.append)
+        job_id = uuid.uuid4().hex[:12]
+        self.projections[job_id] = job
+        if len(self.projections) > 32:  # keep the newest finished projections only
+            oldest = next(k for k, j in self.projections.items() if j.done)
+            self.projections.pop(oldest)
+
+        def progress(step, distances):
+            job.step, job.distance = step + 1, float(np.mean(distances))
+
+        def run():
+            try:
+                result = project(self.G, target, space="w", settings=ProjectionSettings(steps=steps,
+                                 w_avg_samples=2000), progress=progress)
+                job.ws = result.ws
+            except Exception as error:  # reported to the page; the server keeps running
+                job.error = str(error).splitlines()[0] if str(error) else type(error).__name__
+            finally:
+                job.done = True
+        self.projector.submit(run)
+        return job_id
+
+    def close(self) -> None:
+        self.worker.shutdown(wait=False, cancel_futures=True)
+        self.projector.shutdown(wait=False, cancel_futures=True)
+
+
+def png(image: np.ndarray) -> bytes:
+    """[H, W, C] uint8 → PNG bytes (fast compression: the page asks for many)."""
+    mode = "L" if image.shape[2] == 1 else "RGB"
+    buffer = io.BytesIO()
+    Image.fromarray(image[:, :, 0] if mode == "L" else image, mode).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
