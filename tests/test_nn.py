@@ -38,13 +38,16 @@ def test_fir_preserves_a_constant_image():
 
 
 @pytest.mark.parametrize("fused", [True, False])
-def test_modulated_conv_equals_per_sample_demodulated_conv(fused):
+@pytest.mark.parametrize("with_noise", [False, True])
+def test_modulated_conv_equals_per_sample_demodulated_conv(fused, with_noise):
     x, weight, styles = torch.randn(3, 4, 6, 6), torch.randn(5, 4, 3, 3), torch.randn(3, 4)
-    out = modulated_conv2d(x, weight, styles, padding=1, fused=fused)
+    noise = torch.randn(1, 1, 6, 6) if with_noise else None
+    out = modulated_conv2d(x, weight, styles, noise=noise, padding=1, fused=fused)
     for i in range(3):
         w = weight * styles[i].reshape(1, -1, 1, 1)  # Eq. 1
-        w = w / (w.square().sum(dim=[1, 2, 3], keepdim=True) + 1e-8).sqrt()  # Eq. 3
-        assert torch.allclose(out[i:i + 1], F.conv2d(x[i:i + 1], w, padding=1), atol=1e-5)
+        w = w / (w.square().sum(dim=[1, 2, 3], keepdim=True) + 1e-8).sqrt()  # Eq. 3 (from the 5-D weight)
+        expected = F.conv2d(x[i:i + 1], w, padding=1) + (noise if with_noise else 0)
+        assert torch.allclose(out[i:i + 1], expected, atol=1e-5)
 
 
 def test_demodulation_gives_unit_output_variance_for_unit_input():

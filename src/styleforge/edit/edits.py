@@ -47,6 +47,11 @@ class Edit:
     def __post_init__(self):
         if self.space not in SPACES:
             raise StyleforgeError(f"edit space must be one of {', '.join(SPACES)}, got {self.space!r}")
+        if self.method not in METHODS:
+            raise StyleforgeError(f"edit method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if not isinstance(self.unit, (int, float)) or isinstance(self.unit, bool) or not 0 < self.unit < float("inf"):
+            raise StyleforgeError(f"edit {self.name!r}: unit must be a positive finite number, got {self.unit!r}")
+        self.unit = float(self.unit)
         self.direction = torch.as_tensor(self.direction, dtype=torch.float32).detach().cpu().flatten()
         if not bool(torch.isfinite(self.direction).all()):
             raise StyleforgeError(f"edit {self.name!r}: its direction holds NaN or infinite values")

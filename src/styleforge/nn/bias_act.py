@@ -35,6 +35,8 @@ def bias_act(x: torch.Tensor, b: torch.Tensor | None = None, act: str = "linear"
     gain = def_gain if gain is None else gain
     if gain != 1:
         x = x * gain
-    if clamp is not None and clamp >= 0:
-        x = x.clamp(-clamp, clamp)
+    if clamp is not None and clamp > 0:
+        x = F.hardtanh(x, -clamp, clamp)  # = clamp; one backward kernel where autograd's clamp takes four
+    elif clamp is not None and clamp == 0:
+        x = x.clamp(0, 0)
     return x

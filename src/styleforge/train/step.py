@@ -64,7 +64,9 @@ def lazy_adam(params, lr: float, interval: int | None) -> torch.optim.Adam:
     """Adam β=(0, 0.99), ε=1e-8, with the lazy-regularization correction lr·c, β^c, c = I/(I+1)
     (StyleGAN2 App. B)."""
     c = interval / (interval + 1) if interval else 1.0
-    return torch.optim.Adam(params, lr=lr * c, betas=(0.0, 0.99 ** c), eps=1e-8)
+    params = list(params)
+    fused = all(p.device.type in ("cpu", "cuda") and p.dtype == torch.float32 for p in params)  # one kernel
+    return torch.optim.Adam(params, lr=lr * c, betas=(0.0, 0.99 ** c), eps=1e-8, fused=fused or None)
 
 
 @torch.no_grad()

@@ -1,0 +1,74 @@
+"""Kernel calls per training step, counted on CPU with torch.profiler — what a GPU pays for per op
+launch: convolutions (and how many are the depthwise FIR filters), copies and layout changes, the
+optimizer's kernels, and the self-time share of the top ops. The same graph runs on CUDA, so the
+counts carry over even where the timings do not. Drives the public TrainingStep over one 16-step
+cycle (every phase: G main, lazy PL, D main, lazy R1), as `styleforge train` does.
+
+Usage: python benchmarks/step_profile.py [--preset small] [--resolution 32] [--batch 16] [--device cpu]
+"""
+
+import argparse
+import collections
+import json
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from train_speed import build, training_cycle  # the benchmark's own public-piece setup
+
+from styleforge.runtime import tune_allocator
+from styleforge.train.state import Counters
+
+
+def _is_depthwise(event) -> bool:
+    """A grouped conv whose weight has one input channel per group: [C, 1, k, k]."""
+    shapes = event.input_shapes or []
+    return len(shapes) > 1 and len(shapes[1]) == 4 and shapes[1][1] == 1 and shapes[1][0] > 1
+
+
+def _tensor_copy(event) -> bool:
+    """A copy of a real tensor (not the 0-dim wrapping of a Python scalar, which costs no GPU kernel)."""
+    shapes = event.input_shapes or []
+    return event.name == "aten::copy_" and bool(shapes) and len(shapes[0]) > 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--resolution", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    tune_allocator()
+    config, step, reals = build(args.preset, args.resolution, args.batch, args.device)
+    counters = Counters()
+    training_cycle(step, counters, reals)  # warm-up
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if args.device.startswith("cuda") else [])
+    with profile(activities=activities, record_shapes=True) as prof:
+        training_cycle(step, counters, reals)
+    events = [e for e in prof.events() if e.device_type.name == "CPU"]
+    top_level = collections.Counter(e.name for e in events)
+    convs = [e for e in events if e.name == "aten::convolution"]
+    depthwise = [e for e in convs if _is_depthwise(e)]
+    self_time = collections.Counter()
+    for e in events:
+        self_time[e.name] += e.self_cpu_time_total
+    total = sum(self_time.values()) or 1
+    per_step = 16
+    print(json.dumps({
+        "benchmark": "step_profile", "preset": args.preset, "resolution": args.resolution, "batch": args.batch,
+        "device": args.device, "torch": torch.__version__, "steps_profiled": per_step,
+        "per_step": {
+            "convolutions": round(len(convs) / per_step, 1),
+            "depthwise_fir_convolutions": round(len(depthwise) / per_step, 1),
+            "tensor_copies": round(sum(_tensor_copy(e) for e in events) / per_step, 1),
+            "contiguous_or_layout": round((top_level["aten::contiguous"] + top_level["aten::clone"]) / per_step, 1),
+            "aten_ops": round(len(events) / per_step, 1),
+            "optimizer_adam_kernels": round(sum(v for k, v in top_level.items() if "adam" in k.lower()) / per_step, 1),
+        },
+        "self_time_share_top": {name: round(t / total, 3) for name, t in self_time.most_common(12)},
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
