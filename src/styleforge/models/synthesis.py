@@ -150,7 +150,40 @@ class SynthesisBlock(nn.Module):
         return x, img
 
 
-class SynthesisNetwork(nn.Module):
+class StyleSurface:
+    """What every synthesis network shares (v2 here, v1 in synthesis_v1): blocks in order, W+ → S,
+    and the checks of W+ and S inputs. Needs `block_resolutions`, `style_layers`, `num_ws`, `w_dim`."""
+
+    def blocks(self) -> list[nn.Module]:
+        return [getattr(self, f"b{r}") for r in self.block_resolutions]
+
+    def _modules_in_style_order(self) -> list[nn.Module]:
+        return [m for block in self.blocks() for _, m in block.modulated_layers()]
+
+    def check_ws(self, ws: torch.Tensor) -> None:
+        if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
+            raise StyleforgeError(f"ws must have shape [N, {self.num_ws}, {self.w_dim}] (W+), "
+                                  f"got {list(ws.shape)}")
+
+    def styles(self, ws: torch.Tensor) -> list[torch.Tensor]:
+        """W+ → S: the affine outputs of every modulated layer, [N, C_l] each, in synthesis order."""
+        self.check_ws(ws)
+        modules = self._modules_in_style_order()
+        return [m.affine(ws[:, layer.w_index]) for m, layer in zip(modules, self.style_layers)]
+
+    def check_styles(self, styles: list[torch.Tensor], noise_mode: str) -> None:
+        """S as `styles` returns it, and a known noise mode — or a one-line error."""
+        if noise_mode not in NOISE_MODES:
+            raise StyleforgeError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
+        if len(styles) != len(self.style_layers):
+            raise StyleforgeError(f"expected {len(self.style_layers)} style tensors, got {len(styles)}")
+        for s, layer in zip(styles, self.style_layers):
+            if s.ndim != 2 or s.shape[1] != layer.channels:
+                raise StyleforgeError(f"style of {layer.name} must be [N, {layer.channels}], "
+                                      f"got {list(s.shape)}")
+
+
+class SynthesisNetwork(StyleSurface, nn.Module):
     """W+ → image. Block r has min(channel_base / r, channel_max) channels (StyleGAN2 Appendix B)."""
 
     def __init__(self, w_dim: int, img_resolution: int, img_channels: int, architecture: str = "skip",
@@ -169,9 +202,6 @@ class SynthesisNetwork(nn.Module):
         self.style_layers = self._index_style_layers()
         self.num_ws = max(layer.w_index for layer in self.style_layers) + 1
 
-    def blocks(self) -> list[SynthesisBlock]:
-        return [getattr(self, f"b{r}") for r in self.block_resolutions]
-
     def _index_style_layers(self) -> list[StyleLayer]:
         """Each conv takes the next W+ row; a ToRGB shares its row with the next block's first conv."""
         layers, w_index = [], 0
@@ -184,33 +214,12 @@ class SynthesisNetwork(nn.Module):
                     w_index += 1
         return layers
 
-    def _modules_in_style_order(self) -> list[nn.Module]:
-        return [m for block in self.blocks() for _, m in block.modulated_layers()]
-
-    def check_ws(self, ws: torch.Tensor) -> None:
-        if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
-            raise StyleforgeError(f"ws must have shape [N, {self.num_ws}, {self.w_dim}] (W+), "
-                                  f"got {list(ws.shape)}")
-
-    def styles(self, ws: torch.Tensor) -> list[torch.Tensor]:
-        """W+ → S: the affine outputs of every modulated layer, [N, C_l] each, in synthesis order."""
-        self.check_ws(ws)
-        modules = self._modules_in_style_order()
-        return [m.affine(ws[:, layer.w_index]) for m, layer in zip(modules, self.style_layers)]
-
     def from_styles(self, styles: list[torch.Tensor], noise_mode: str = "const",
                     fused_modconv: bool | None = None, generator: torch.Generator | None = None,
                     features: dict | None = None) -> torch.Tensor:
         """S → image [N, img_channels, R, R]. Given a dict as `features`, it is filled with every
         layer's and block's output feature map (see SynthesisBlock.forward) — no hooks needed."""
-        if noise_mode not in NOISE_MODES:
-            raise StyleforgeError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
-        if len(styles) != len(self.style_layers):
-            raise StyleforgeError(f"expected {len(self.style_layers)} style tensors, got {len(styles)}")
-        for s, layer in zip(styles, self.style_layers):
-            if s.ndim != 2 or s.shape[1] != layer.channels:
-                raise StyleforgeError(f"style of {layer.name} must be [N, {layer.channels}], "
-                                      f"got {list(s.shape)}")
+        self.check_styles(styles, noise_mode)
         if fused_modconv is None:  # the reference fuses in eval; on CPU the unfused path is faster
             fused_modconv = not self.training and styles[0].device.type != "cpu"
         x = img = None

@@ -15,11 +15,9 @@ import math
 import torch
 from torch import nn
 
-from ..errors import StyleforgeError
-from ..names import NOISE_MODES
 from ..nn import Conv2dLayer, FullyConnectedLayer, bias_act, setup_filter, upfirdn2d
 from ..nn.bias_act import default_gain
-from .synthesis import StyleLayer
+from .synthesis import StyleLayer, StyleSurface
 
 BLUR_FILTER = (1, 2, 1)  # v1's blur after upsampling (Sec. 2 / Appendix C: bilinear, Zhang 2019)
 
@@ -118,7 +116,7 @@ class SynthesisBlockV1(nn.Module):
         return x, img
 
 
-class SynthesisNetworkV1(nn.Module):
+class SynthesisNetworkV1(StyleSurface, nn.Module):
     """W+ → image with AdaIN. Block r has min(channel_base / r, channel_max) channels (the v1 FFHQ
     generator: channel_base 16384, channel_max 512); W+ has 2 rows per resolution, one per layer."""
 
@@ -138,31 +136,12 @@ class SynthesisNetworkV1(nn.Module):
                                  (b, layer) for b in self.blocks() for layer in b.modulated_layers())]
         self.num_ws = len(self.style_layers)
 
-    def blocks(self) -> list[SynthesisBlockV1]:
-        return [getattr(self, f"b{r}") for r in self.block_resolutions]
-
-    def check_ws(self, ws: torch.Tensor) -> None:
-        if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
-            raise StyleforgeError(f"ws must have shape [N, {self.num_ws}, {self.w_dim}] (W+), "
-                                  f"got {list(ws.shape)}")
-
-    def styles(self, ws: torch.Tensor) -> list[torch.Tensor]:
-        """W+ → S: every layer's AdaIN parameters [N, 2·C] (scale − 1, then bias)."""
-        self.check_ws(ws)
-        modules = [m for block in self.blocks() for _, m in block.modulated_layers()]
-        return [m.affine(ws[:, i]) for i, m in enumerate(modules)]
-
     def from_styles(self, styles: list[torch.Tensor], noise_mode: str = "const",
                     fused_modconv: bool | None = None, generator: torch.Generator | None = None,
                     features: dict | None = None) -> torch.Tensor:
-        """S → image [N, img_channels, R, R] (`fused_modconv` is accepted for the v2 signature)."""
-        if noise_mode not in NOISE_MODES:
-            raise StyleforgeError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
-        if len(styles) != len(self.style_layers):
-            raise StyleforgeError(f"expected {len(self.style_layers)} style tensors, got {len(styles)}")
-        for s, layer in zip(styles, self.style_layers):
-            if s.ndim != 2 or s.shape[1] != layer.channels:
-                raise StyleforgeError(f"style of {layer.name} must be [N, {layer.channels}], got {list(s.shape)}")
+        """S → image [N, img_channels, R, R]; S is every layer's AdaIN parameters [N, 2·C] (scale − 1,
+        then bias). `fused_modconv` is accepted for the v2 signature."""
+        self.check_styles(styles, noise_mode)
         x = img = None
         for k, block in enumerate(self.blocks()):
             x, img = block(x, img, styles[2 * k: 2 * k + 2], noise_mode=noise_mode, generator=generator,
