@@ -239,16 +239,9 @@ def _apply(args, G) -> int:
         raise StyleforgeError("--video sweeps a strength: give at least one --edit without =STRENGTH")
     source, count = _latents_to_edit(args, G)
     strengths = args.strengths if swept else [0.0]
-    rows = swept or [None]
-    cells = []
-    for edit in rows:
-        row = []
-        for strength in strengths:
-            edits = fixed + ([(edit, strength)] if edit is not None else [])
-            row.append(render(G, device="cpu", **apply_edits(G, edits, psi=args.trunc, **source)))
-        cells.append(torch.stack(row, 1))
-    save_image(_figure(torch.stack(cells, 1)), args.out)
-    print(f"wrote {args.out}: {count} latents × {len(rows)} edits × {len(strengths)} strengths")
+    cells = edit_strip_images(G, swept, strengths, psi=args.trunc, fixed=tuple(fixed), **source)
+    save_image(_figure(cells), args.out)
+    print(f"wrote {args.out}: {count} latents × {cells.shape[1]} edits × {len(strengths)} strengths")
     last = fixed + ([(swept[0], strengths[-1])] if swept else [])
     if args.save_latents:
         edited = apply_edits(G, last, psi=args.trunc, **source)
