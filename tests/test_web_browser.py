@@ -17,6 +17,7 @@ import pytest
 import torch
 from helpers import tiny
 from PIL import Image
+from safetensors.torch import load as load_tensors
 
 from styleforge.edit import sefa_edits
 from styleforge.web import Explorer
@@ -150,16 +151,21 @@ def test_page_controls_in_chromium(server, tmp_path):
         assert lerped != mixed
         edited = image_after(slide("input.edit-slider[data-name='sefa-0']", "4"))
         assert edited != lerped
+        noiseless = image_after(lambda: page.select_option("#noise", "none"))
+        assert noiseless != edited
         page.select_option("#layer", "b8.conv")
         page.wait_for_function("document.getElementById('features').complete && "
                                "document.getElementById('features').naturalWidth > 0")
-        assert page.get_attribute("#download-wplus", "href").startswith("/api/latent?")
+        for link, key in (("#download-wplus", "ws"), ("#download-s", "s")):
+            href = page.get_attribute(link, "href")
+            download = httpx.get(base + href, timeout=60)
+            assert download.status_code == 200 and key in load_tensors(download.content)
 
         page.set_input_files("#upload", str(target))
         page.fill("#steps", "5")
         projected = image_after(lambda: page.click("#project"))
         assert "done" in page.text_content("#project-status") and page.is_checked("#use-projection")
-        assert projected != edited
+        assert projected != noiseless
         page.screenshot(path=str(shots / "explorer.png"), full_page=True)
         assert not page.text_content("#status")
         browser.close()
