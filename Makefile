@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/metrics_speed.py
 	$(PY) benchmarks/projection_speed.py
 	$(PY) benchmarks/serve_latency.py
+	$(PY) benchmarks/data_pipeline.py
+	$(PY) benchmarks/step_profile.py
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info

@@ -1,7 +1,11 @@
 """Real images in a fixed pseudo-random order, so that image number n of a run is a pure function of
-(seed, n) and resuming needs only the image count."""
+(seed, n) and resuming needs only the image count. The next batch is read ahead on a background thread
+while the current step computes (same images either way: reading is a pure function of the position)."""
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -9,25 +13,30 @@ import torch
 
 class RealImages:
     """Real images in a fixed pseudo-random order: image number n of the run is a pure function of
-    (seed, n), so resuming needs only the image count. Infinite datasets are read in order."""
+    (seed, n), so resuming needs only the image count. Infinite datasets are read in order. With
+    `prefetch`, each `batch(start, count)` starts reading `batch(start + count, count)` in the background."""
 
-    def __init__(self, dataset, seed: int, mirror: bool):
+    def __init__(self, dataset, seed: int, mirror: bool, prefetch: bool = True):
         self.dataset, self.seed, self.mirror = dataset, seed, mirror
         self.size = len(dataset)
         self.infinite = self.size >= 2 ** 30
         self._epoch, self._order = None, None
+        self._lock = threading.Lock()  # index() caches one epoch's order; both threads may ask
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="styleforge-reals") if prefetch else None
+        self._ahead: tuple[tuple[int, int], Future] | None = None
 
     def index(self, n: int) -> int:
         if self.infinite:
             return n
         epoch, position = divmod(n, self.size)
-        if epoch != self._epoch:
-            self._epoch = epoch
-            self._order = np.random.default_rng([self.seed, epoch]).permutation(self.size)
-        return int(self._order[position])
+        with self._lock:
+            if epoch != self._epoch:
+                self._epoch = epoch
+                self._order = np.random.default_rng([self.seed, epoch]).permutation(self.size)
+            return int(self._order[position])
 
-    def batch(self, start: int, count: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-        """(images [count, C, H, W] in [-1, 1], labels [count, c_dim]) for images start..start+count."""
+    def _read(self, start: int, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(uint8 images [count, C, H, W], labels [count, c_dim]) on the CPU."""
         images, labels = [], []
         for n in range(start, start + count):
             i = self.index(n)
@@ -36,5 +45,19 @@ class RealImages:
                 image = image[:, :, ::-1]
             images.append(np.ascontiguousarray(image))
             labels.append(self.dataset.label(i))
-        x = torch.from_numpy(np.stack(images)).to(device=device, dtype=torch.float32) / 127.5 - 1
-        return x, torch.from_numpy(np.stack(labels)).to(device)
+        return torch.from_numpy(np.stack(images)), torch.from_numpy(np.stack(labels))
+
+    def batch(self, start: int, count: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """(images [count, C, H, W] in [-1, 1], labels [count, c_dim]) for images start..start+count."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == (start, count):
+            images, labels = ahead[1].result()
+        else:
+            images, labels = self._read(start, count)
+        if self._reader is not None:
+            self._ahead = ((start + count, count), self._reader.submit(self._read, start + count, count))
+        device = torch.device(device)
+        if device.type == "cuda":  # pinned memory: the copy overlaps the step
+            images, labels = images.pin_memory(), labels.pin_memory()
+        x = images.to(device=device, non_blocking=True).to(torch.float32) / 127.5 - 1
+        return x, labels.to(device, non_blocking=True)
