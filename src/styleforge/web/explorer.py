@@ -20,7 +20,8 @@ from safetensors.torch import save as save_tensors
 
 from ..analysis.feature_maps import feature_grid
 from ..data.images import read_image
-from ..edit import Edit, apply_to_ws
+from ..edit import Edit, apply_edits
+from ..edit.edits import LAYER_GROUPS
 from ..errors import StyleforgeError
 from ..latents import (crossover_mask, layers_mask, lerp, rows_for_resolutions, styles_to_vector, truncate,
                        z_from_seeds)
@@ -165,12 +166,8 @@ class Explorer:
 
     def layer_groups(self) -> dict:
         """{'coarse': W+ rows of the 4–8 px layers, 'middle': 16–32 px, 'fine': 64+ px} (StyleGAN Sec. 3.1)."""
-        groups = {}
-        for name, (lo, hi) in {"coarse": (4, 8), "middle": (16, 32), "fine": (64, 1 << 30)}.items():
-            rows = rows_for_resolutions(self.G, lo, hi)
-            if rows:
-                groups[name] = rows
-        return groups
+        groups = {name: rows_for_resolutions(self.G, lo, hi) for name, (lo, hi) in LAYER_GROUPS.items()}
+        return {name: rows for name, rows in groups.items() if rows}
 
     def info(self) -> dict:
         G = self.G
@@ -227,8 +224,8 @@ class Explorer:
             self._ws_cache.popitem(last=False)
         return ws
 
-    def ws_for(self, view: View) -> torch.Tensor:
-        """The W+ of a view: seed (or projection) → interpolation → mixing → truncation → W edits."""
+    def _base_ws(self, view: View) -> torch.Tensor:
+        """The unedited W+ of a view: seed (or projection) → interpolation → mixing → truncation."""
         if view.projection is not None:
             ws = self.projections[view.projection].ws.to(self.device)
         else:
@@ -241,23 +238,21 @@ class Explorer:
             ws = torch.where(mask, self._mapped(view.mix), ws)
         if view.psi != 1:
             ws = truncate(ws, self.G.w_avg, view.psi, view.cutoff)
-        for name, strength in view.edits:
-            edit = self.edits[name]
-            if edit.space == "w":
-                ws = apply_to_ws(ws, edit, strength)
-            elif edit.space == "z":
-                raise StyleforgeError(f"edit {name} is in Z; the explorer applies W and S edits")
         return ws
 
+    def _edited(self, view: View, spaces: tuple = ("z", "w", "s")) -> dict:
+        """`edit.apply_edits` on the view's W+ with its edits of `spaces`: {'ws': ...} or {'styles': ...}."""
+        edits = [(self.edits[name], a) for name, a in view.edits if self.edits[name].space in spaces]
+        return apply_edits(self.G, edits, ws=self._base_ws(view))
+
+    def ws_for(self, view: View) -> torch.Tensor:
+        """The W+ of a view with its W edits (S edits act after W+, on the styles)."""
+        return self._edited(view, spaces=("z", "w"))["ws"]
+
     def styles_for(self, view: View) -> list[torch.Tensor]:
-        styles = self.G.styles(self.ws_for(view))
-        s_edits = [(self.edits[n], a) for n, a in view.edits if self.edits[n].space == "s"]
-        if not s_edits:
-            return styles
-        flat = styles_to_vector(styles)
-        for edit, strength in s_edits:
-            flat = flat + strength * edit.unit * edit.direction.to(flat.device, flat.dtype)
-        return list(torch.split(flat, [s.shape[1] for s in styles], dim=1))
+        """The S of a view with all its edits."""
+        edited = self._edited(view)
+        return edited["styles"] if "styles" in edited else self.G.styles(edited["ws"])
 
     # -- products (run on the worker) -------------------------------------------------------------
     @torch.no_grad()
