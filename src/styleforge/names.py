@@ -5,3 +5,6 @@ NETWORK_KEYS = ("G_ema", "G", "D")          # networks of a multi-network file (
 GENERATOR_KEYS = ("G_ema", "G")
 NOISE_MODES = ("const", "random", "none")   # per-pixel noise: the model's fixed maps, fresh, or none
 ACTIVATION_NAMES = ("linear", "relu", "lrelu", "tanh", "sigmoid", "elu", "selu", "softplus", "swish")
+
+# Inference precision of a loaded generator (models.precision.apply_precision).
+INFERENCE_PRECISIONS = ("auto", "fp32", "mixed", "mixed-bf16")

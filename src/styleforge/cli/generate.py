@@ -1,5 +1,6 @@
 """`styleforge generate`: images from seeds, one PNG per seed and optionally a grid."""
 
+from ..names import INFERENCE_PRECISIONS
 from .options import add_command, add_sampling_options, path_list_type, seeds_type
 
 EXAMPLES = """  styleforge generate --model model.safetensors --seeds 0-7,12 --outdir out
@@ -21,3 +22,6 @@ def register(commands) -> None:
     parser.add_argument("--outdir", required=True, help="folder for the PNG files")
     parser.add_argument("--grid", action="store_true", help="also write all images as grid.png")
     parser.add_argument("--batch", type=int, default=16, help="images per forward pass")
+    parser.add_argument("--precision", choices=INFERENCE_PRECISIONS, default="auto",
+                        help="auto: on CUDA the model's num_fp16_res highest blocks in fp16, as the reference "
+                             "runs them; fp32: exact; mixed / mixed-bf16: those blocks in fp16 / bf16")

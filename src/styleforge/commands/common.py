@@ -10,12 +10,17 @@ from ..checkpoint import load
 from ..errors import StyleforgeError
 from ..latents import one_hot
 from ..models import Generator
+from ..models.precision import apply_precision
 
 
-def load_generator(path: str, device: str = "cpu", network_key: str | None = None) -> Generator:
+def load_generator(path: str, device: str = "cpu", network_key: str | None = None,
+                   precision: str = "auto") -> Generator:
+    """The generator of a model file on `device`; on CUDA its num_fp16_res highest blocks run in fp16
+    as the reference runs them (precision "auto"), unless precision says otherwise."""
     model = load(path, network_key=network_key, device=device)
     if not isinstance(model, Generator):
         raise StyleforgeError(f"{path} holds a discriminator; this command needs a generator")
+    apply_precision(model, precision)
     return model
 
 

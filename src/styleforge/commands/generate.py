@@ -29,7 +29,7 @@ def _render_files(G, args, outdir) -> int:
 
 
 def run(args) -> int:
-    G = load_generator(args.model, args.device, args.network_key)
+    G = load_generator(args.model, args.device, args.network_key, precision=args.precision)
     if args.projected_w:
         if args.class_index is not None or args.grid:
             raise StyleforgeError("--class and --grid apply to --seeds, not to --projected-w")

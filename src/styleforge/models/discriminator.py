@@ -16,6 +16,8 @@ from .mapping import MappingNetwork
 class DiscriminatorBlock(nn.Module):
     """[FromRGB] → 3×3 conv → 3×3 conv with 2× FIR downsampling; resnet adds a 1×1 skip, ×1/√2."""
 
+    compute_dtype = torch.float32  # models.precision.set_mixed_precision switches the highest blocks
+
     def __init__(self, in_channels: int, tmp_channels: int, out_channels: int, resolution: int,
                  img_channels: int, architecture: str = "resnet", activation: str = "lrelu",
                  resample_filter=(1, 3, 3, 1), conv_clamp: float | None = None):
@@ -36,7 +38,9 @@ class DiscriminatorBlock(nn.Module):
                                     resample_filter=resample_filter)
 
     def forward(self, x, img):
+        x = x.to(self.compute_dtype) if x is not None else None
         if self.from_rgb is not None:
+            img = img.to(self.compute_dtype)
             y = self.from_rgb(img)
             x = x + y if x is not None else y
             img = downsample2d(img, self.resample_filter) if self.architecture == "skip" else None
@@ -69,6 +73,8 @@ class DiscriminatorEpilogue(nn.Module):
         self.out = FullyConnectedLayer(in_channels, 1 if cmap_dim == 0 else cmap_dim)
 
     def forward(self, x, img, cmap=None):
+        x = x.to(torch.float32) if x is not None else None
+        img = img.to(torch.float32) if img is not None else None
         if self.from_rgb is not None:
             y = self.from_rgb(img)
             x = x + y if x is not None else y

@@ -84,6 +84,8 @@ class ToRGBLayer(nn.Module):
 class SynthesisBlock(nn.Module):
     """One resolution: [constant | 2× up conv] → conv → [ToRGB], wired as orig, skip or resnet."""
 
+    compute_dtype = torch.float32  # models.precision.set_mixed_precision switches the highest blocks
+
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int,
                  img_channels: int, is_last: bool, architecture: str = "skip",
                  resample_filter=(1, 3, 3, 1), conv_clamp: float | None = None,
@@ -125,10 +127,11 @@ class SynthesisBlock(nn.Module):
         record = features.__setitem__ if features is not None else (lambda key, value: None)
         if self.conv_up is None:
             s = next(styles)
-            x = self.const.to(s.dtype).unsqueeze(0).repeat([s.shape[0], 1, 1, 1])
+            x = self.const.to(self.compute_dtype).unsqueeze(0).repeat([s.shape[0], 1, 1, 1])
             x = self.conv(x, s, **noise)
             record(f"{name}.conv", x)
         elif self.architecture == "resnet":
+            x = x.to(self.compute_dtype)
             y = self.skip(x, gain=math.sqrt(0.5))
             x = self.conv_up(x, next(styles), **noise)
             record(f"{name}.conv_up", x)
@@ -136,7 +139,7 @@ class SynthesisBlock(nn.Module):
             record(f"{name}.conv", x)
             x = y + x
         else:
-            x = self.conv_up(x, next(styles), **noise)
+            x = self.conv_up(x.to(self.compute_dtype), next(styles), **noise)
             record(f"{name}.conv_up", x)
             x = self.conv(x, next(styles), **noise)
             record(f"{name}.conv", x)

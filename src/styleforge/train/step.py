@@ -18,6 +18,7 @@ import torch
 
 from ..errors import StyleforgeError
 from ..models import Discriminator, Generator
+from ..models.precision import LOW_PRECISION_DTYPES, set_mixed_precision
 from . import distributed
 from .config import TrainingConfig
 from .loss import (SubBatch, discriminator_main_loss, generator_main_loss, path_length_penalty,
@@ -150,8 +151,9 @@ class LossStats:
 
 
 def autocast_for(config: TrainingConfig, device: torch.device):
-    """The autocast context of the configured precision (none for fp32)."""
-    if config.precision == "fp32":
+    """The autocast context of the configured precision (none for fp32 and the mixed policies, which
+    set the dtype per block instead: models.precision)."""
+    if config.precision == "fp32" or config.precision.startswith("mixed"):
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if config.precision == "bf16" else torch.float16
     return torch.autocast(device_type=device.type, dtype=dtype)
@@ -174,6 +176,12 @@ class TrainingStep:
         self.pl_mean = torch.zeros([], device=ctx.device)
         self.stats = LossStats()
         self.autocast = autocast_for(config, ctx.device)
+        if config.precision.startswith("mixed"):  # the reference's policy; G_ema stays fp32 for evaluation
+            dtype = LOW_PRECISION_DTYPES["bf16" if config.precision == "mixed-bf16" else "fp16"]
+            if not set_mixed_precision(G, D, dtype=dtype):
+                raise StyleforgeError(f"--precision {config.precision} switches the num_fp16_res highest "
+                                      "resolutions, and this model has num_fp16_res 0 (use a reference "
+                                      "preset such as paper256, or fp32 / bf16 / fp16)")
 
     def phases(self, step: int) -> list[tuple[str, str]]:
         """The phases of step `step`: G main, PL every g_reg_interval, D main, R1 every d_reg_interval."""
