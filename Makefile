@@ -1,6 +1,7 @@
 # make test: create .venv if missing, install everything (and Chromium for the browser test), run the whole test suite.
 # make demo: the main job on the built-in default (writes out/demo/).
-# make bench: speed and memory benchmarks (JSON).
+# make bench: speed and memory benchmarks (JSON); REFERENCE_SRC=DIR (a stylegan2-ada-pytorch or stylegan3
+#   work tree) adds the reference's rows to benchmarks/side_by_side.py.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -45,6 +46,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/serve_latency.py
 	$(PY) benchmarks/data_pipeline.py
 	$(PY) benchmarks/step_profile.py
+	$(PY) benchmarks/compile_speed.py
+	$(PY) benchmarks/side_by_side.py $(if $(REFERENCE_SRC),--reference-src $(REFERENCE_SRC))
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info

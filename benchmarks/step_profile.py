@@ -4,7 +4,11 @@ optimizer's kernels, and the self-time share of the top ops. The same graph runs
 counts carry over even where the timings do not. Drives the public TrainingStep over one 16-step
 cycle (every phase: G main, lazy PL, D main, lazy R1), as `styleforge train` does.
 
+--resample conv,fold profiles each FIR path (styleforge.nn.fastpath) one after the other; "auto" is
+what the device picks (CPU: conv; CUDA: fold).
+
 Usage: python benchmarks/step_profile.py [--preset small] [--resolution 32] [--batch 16] [--device cpu]
+                                         [--resample auto]
 """
 
 import argparse
@@ -16,6 +20,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from train_speed import build, training_cycle  # the benchmark's own public-piece setup
 
+from styleforge.nn import fastpath
 from styleforge.runtime import tune_allocator
 from styleforge.train.state import Counters
 
@@ -38,8 +43,18 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=32)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--resample", default="auto", help="FIR paths to profile, e.g. conv,shift,fold")
     args = parser.parse_args()
     tune_allocator()
+    profiles = []
+    for resample in args.resample.split(","):
+        fastpath.configure(resample)
+        profiles.append(profile_cycle(args, resample))
+    print(json.dumps(profiles, indent=2))
+
+
+def profile_cycle(args, resample: str) -> dict:
+    """Kernel counts per step over one profiled 16-step cycle (after one warm-up cycle)."""
     config, step, reals = build(args.preset, args.resolution, args.batch, args.device)
     counters = Counters()
     training_cycle(step, counters, reals)  # warm-up
@@ -55,9 +70,9 @@ def main() -> None:
         self_time[e.name] += e.self_cpu_time_total
     total = sum(self_time.values()) or 1
     per_step = 16
-    print(json.dumps({
+    return {
         "benchmark": "step_profile", "preset": args.preset, "resolution": args.resolution, "batch": args.batch,
-        "device": args.device, "torch": torch.__version__, "steps_profiled": per_step,
+        "device": args.device, "resample": resample, "torch": torch.__version__, "steps_profiled": per_step,
         "per_step": {
             "convolutions": round(len(convs) / per_step, 1),
             "depthwise_fir_convolutions": round(len(depthwise) / per_step, 1),
@@ -67,7 +82,7 @@ def main() -> None:
             "optimizer_adam_kernels": round(sum(v for k, v in top_level.items() if "adam" in k.lower()) / per_step, 1),
         },
         "self_time_share_top": {name: round(t / total, 3) for name, t in self_time.most_common(12)},
-    }, indent=2))
+    }
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ dispatch mode: FlopCounterMode's module hooks do not support the double backward
 in the same process with large float32 matmuls. Runs the `small` preset on CPU (its batch 16, and
 32) and, when CUDA is present, `paper256` on the GPU. Prints JSON.
 
-Usage: python benchmarks/train_speed.py [--resolution 32] [--batch 16] [--cycles 1]
+Usage: python benchmarks/train_speed.py [--resolution 32] [--batch 16] [--cycles 1] [--resample auto]
 """
 
 import argparse
@@ -20,6 +20,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode  # torch's own (private) dispatch hook
 from torch.utils.flop_counter import flop_registry
 
+from styleforge.nn import fastpath
 from styleforge.runtime import tune_allocator
 from styleforge.data import open_dataset
 from styleforge.train import training_config
@@ -58,10 +59,11 @@ def matmul_peak(device: str, size: int = 2048, seconds: float = 2.0) -> float:
     return 2 * size ** 3 * count / (time.perf_counter() - start) / 1e9
 
 
-def build(preset: str, resolution: int, batch: int, device: str):
+def build(preset: str, resolution: int, batch: int, device: str, **options):
     """The training step of a new `preset` run on toyfaces, set up exactly as `styleforge.train.train`
-    sets it up (same public pieces): (config, step, reals)."""
-    config = training_config(preset, resolution=resolution, batch=batch)
+    sets it up (same public pieces): (config, step, reals). `options`: further TrainingConfig fields
+    (precision, g_overrides, d_overrides, ...)."""
+    config = training_config(preset, resolution=resolution, batch=batch, **options)
     dataset = open_dataset(config.data, resolution, seed=config.seed)
     G, D = build_networks(*config.model_configs(resolution, dataset.channels, 0), config.seed)
     G, D = G.to(device).train(), D.to(device).train()
@@ -112,13 +114,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--cycles", type=int, default=1)
     parser.add_argument("--default-malloc", action="store_true", help="skip the allocator tuning")
+    parser.add_argument("--resample", default="auto", help="FIR paths to measure in turn, e.g. conv,shift,fold")
     args = parser.parse_args()
     tuned = False if args.default_malloc else tune_allocator()
-    results = [measure("small", args.resolution, args.batch, "cpu", args.cycles)]
-    if args.batch != 32:
-        results.append(measure("small", args.resolution, 32, "cpu", args.cycles))
-    if torch.cuda.is_available():
-        results.append(measure("paper256", 256, 32, "cuda", args.cycles))
+    results = []
+    for resample in args.resample.split(","):
+        fastpath.configure(resample)
+        results.append({"resample": resample, **measure("small", args.resolution, args.batch, "cpu", args.cycles)})
+        if args.batch != 32:
+            results.append({"resample": resample, **measure("small", args.resolution, 32, "cpu", args.cycles)})
+        if torch.cuda.is_available():
+            results.append({"resample": resample, **measure("paper256", 256, 32, "cuda", args.cycles)})
     print(json.dumps({"benchmark": "train_speed", "torch": torch.__version__, "threads": torch.get_num_threads(),
                       "cpu_count": os.cpu_count(), "malloc_tuned": tuned, "results": results}, indent=2))
 

@@ -84,7 +84,7 @@ def _options(args) -> dict:
                 mirror=args.mirror or None, cond=args.cond or None, max_size=args.max_size,
                 snapshot_kimg=args.snap, max_minutes=args.max_minutes, seed=args.seed,
                 init_from=args.init_from, freeze_d=args.freeze_d, precision=args.precision,
-                tf32=args.tf32 or None, channels_last=args.channels_last or None,
+                tf32=args.tf32 or None, channels_last=args.channels_last or None, workers=args.workers,
                 g_overrides={"family": args.family} if args.family else None,
                 metrics=None if args.metrics is None else tuple(
                     m for m in args.metrics.split(",") if m.strip() and m.strip() != "none"))

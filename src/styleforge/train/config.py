@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ..config import dataclass_from_dict, preset_config
 from ..errors import StyleforgeError
 
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("fp32", "bf16", "fp16", "mixed", "mixed-bf16")
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,9 @@ class TrainingConfig:
     snapshot_kimg: float = 4.0             # Interval of snapshots (grids, checkpoints, exports).
     keep_checkpoints: int = 3              # Training-state checkpoints kept (oldest removed).
     max_minutes: float | None = None       # Wall-clock budget; the run stops cleanly when reached.
-    precision: str = "fp32"                # fp32, or bf16 / fp16 autocast on CUDA.
+    precision: str = "fp32"                # fp32; bf16 / fp16 autocast; mixed(-bf16): num_fp16_res blocks in fp16 (bf16).
     tf32: bool = False                     # Allow TF32 matmuls on CUDA.
+    workers: int = 0                       # Image-reading worker processes; 1 = a thread; 0 = auto (CPU 1, CUDA ≤ 8).
     channels_last: bool = False            # channels-last memory format on CUDA.
     freeze_d: int = 0                      # Freeze the first N layers of D (fine-tuning).
     init_from: str | None = None           # Start from a pretrained model file.
@@ -58,6 +59,8 @@ class TrainingConfig:
             raise StyleforgeError(f"--batch {self.batch} must be a positive multiple of --batch-gpu")
         if self.precision not in PRECISIONS:
             raise StyleforgeError(f"--precision must be one of {', '.join(PRECISIONS)}")
+        if self.workers < 0:
+            raise StyleforgeError("--workers must be >= 0 (0 = auto)")
         if self.kimg <= 0 or self.snapshot_kimg <= 0:
             raise StyleforgeError("--kimg and --snap must be positive")
         if min(self.glr, self.dlr) <= 0 or self.gamma < 0 or self.pl_weight < 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import signal
 import sys
 import time
@@ -62,7 +63,7 @@ class TrainingDiverged(StyleforgeError):
 
 
 # Options that may differ from the stored run on resume (length, budget, snapshots, evaluation).
-RESUMABLE = ("kimg", "max_minutes", "snapshot_kimg", "metrics", "keep_checkpoints")
+RESUMABLE = ("kimg", "max_minutes", "snapshot_kimg", "metrics", "keep_checkpoints", "workers")
 
 
 class _StopFlag:
@@ -138,7 +139,7 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
     config = config.validate()
     ctx = distributed.setup(device)
     if config.precision != "fp32" and ctx.device.type != "cuda":
-        raise StyleforgeError("--precision bf16/fp16 needs a CUDA device; use fp32 on CPU")
+        raise StyleforgeError(f"--precision {config.precision} needs a CUDA device; use fp32 on CPU")
     if ctx.device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = config.tf32
     resume_path, resume_state, config = _resolve_resume(config, outdir, resume, explicit,
@@ -196,13 +197,21 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
         distributed.teardown(ctx)
 
 
+def reading_workers(config, device: torch.device) -> int:
+    """--workers, or auto: 1 on CPU (one read-ahead thread; more processes would compete with the step
+    for the same cores), up to 8 DataLoader worker processes beside a GPU."""
+    if config.workers > 0:
+        return config.workers
+    return min(8, os.cpu_count() or 1) if device.type == "cuda" else 1
+
+
 def _train_in_run_dir(config, ctx, run_dir, resume_path, dataset, step: TrainingStep, counters: Counters,
                       label_pool, progress, started) -> TrainResult:
     """The training loop proper, with the run directory locked: it schedules steps, ticks, snapshots
     and evaluations; `step` does the training."""
     G, D, G_ema, layout = step.G, step.D, step.G_ema, step.layout
     resolution, batch = dataset.resolution, layout.batch
-    reals = RealImages(dataset, config.seed, config.mirror)
+    reals = RealImages(dataset, config.seed, config.mirror, workers=reading_workers(config, ctx.device))
     writer = None
     if ctx.is_main:
         (run_dir / "checkpoints").mkdir(exist_ok=True)
