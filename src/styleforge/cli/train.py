@@ -47,8 +47,9 @@ def register(commands) -> None:
                         help="'auto' (latest run in --outdir), a run directory or a checkpoint")
     parser.add_argument("--init-from", default=None, metavar="MODEL", help="start from a pretrained model")
     parser.add_argument("--freeze-d", type=int, default=None, help="freeze D's first N layers")
-    parser.add_argument("--precision", choices=PRECISIONS, default=None, help="fp32 (CPU); on CUDA bf16 / fp16 autocast, or 'mixed' as the reference: the "
-                        "num_fp16_res highest-resolution blocks in fp16 (mixed-bf16: bf16), the rest fp32")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="fp32 (CPU); on CUDA bf16 / fp16 autocast, or 'mixed' as the reference: the "
+                             "num_fp16_res highest-resolution blocks in fp16 (mixed-bf16: bf16), the rest fp32")
     parser.add_argument("--tf32", action="store_true", help="allow TF32 on CUDA")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="DataLoader worker processes reading real images ahead; 1 = one read-ahead thread "

@@ -1,4 +1,4 @@
-"""The reference's mixed-precision policy (Karras et al. 2020, StyleGAN2-ADA, Appendix D.2): the
+"""The reference's mixed-precision policy (Karras et al. 2020, StyleGAN2-ADA, Appendix D): the
 `num_fp16_res` highest-resolution blocks of G and D compute in fp16 (bf16 as an option) with
 `conv_clamp` bounding their activations; lower blocks, the mapping network, the image sums of the
 skip generator and the discriminator's epilogue stay fp32. fp32 everywhere (the default) is exact."""
@@ -49,7 +49,6 @@ def compute_dtypes(network) -> dict[int, torch.dtype]:
     """{block resolution: dtype it computes in}."""
     blocks, _ = _blocks(network)
     return {block.resolution: getattr(block, "compute_dtype", torch.float32) for block in blocks}
-
 
 
 def apply_precision(network, precision: str = "auto") -> list[int]:

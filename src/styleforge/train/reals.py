@@ -1,6 +1,7 @@
 """Real images in a fixed pseudo-random order, so that image number n of a run is a pure function of
-(seed, n) and resuming needs only the image count. The next batch is read ahead on a background thread
-while the current step computes (same images either way: reading is a pure function of the position)."""
+(seed, n) and resuming needs only the image count. The next batches are read ahead, on a background
+thread or in DataLoader worker processes, while the current step computes (same images either way:
+reading is a pure function of the position)."""
 
 from __future__ import annotations
 
