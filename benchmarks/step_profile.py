@@ -8,7 +8,7 @@ cycle (every phase: G main, lazy PL, D main, lazy R1), as `styleforge train` doe
 what the device picks (CPU: conv; CUDA: fold).
 
 Usage: python benchmarks/step_profile.py [--preset small] [--resolution 32] [--batch 16] [--device cpu]
-                                         [--resample auto]
+                                         [--resample auto] [--light]
 """
 
 import argparse
@@ -17,6 +17,7 @@ import json
 
 import torch
 from torch.profiler import ProfilerActivity, profile
+from torch.utils._python_dispatch import TorchDispatchMode  # torch's own (private) dispatch hook
 
 from train_speed import build, training_cycle  # the benchmark's own public-piece setup
 
@@ -44,13 +45,49 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--resample", default="auto", help="FIR paths to profile, e.g. conv,shift,fold")
+    parser.add_argument("--light", action="store_true",
+                        help="count calls in a dispatch mode instead of torch.profiler (no timings, little "
+                             "memory: for large configs such as paper256 on a CPU)")
     args = parser.parse_args()
     tune_allocator()
     profiles = []
     for resample in args.resample.split(","):
         fastpath.configure(resample)
-        profiles.append(profile_cycle(args, resample))
+        profiles.append(count_cycle(args, resample) if args.light else profile_cycle(args, resample))
     print(json.dumps(profiles, indent=2))
+
+
+class CallCounter(TorchDispatchMode):
+    """Counts the aten calls below autograd: convolutions (forward, depthwise among them, backward),
+    real tensor copies and all ops."""
+
+    def __init__(self):
+        super().__init__()
+        self.counts = collections.Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        packet = func._overloadpacket
+        self.counts["aten_ops"] += 1
+        if packet == torch.ops.aten.convolution:
+            self.counts["convolutions"] += 1
+            weight = args[1]
+            self.counts["depthwise_fir_convolutions"] += int(weight.shape[1] == 1 and weight.shape[0] > 1)
+        elif packet == torch.ops.aten.convolution_backward:
+            self.counts["convolution_backward"] += 1
+        elif packet == torch.ops.aten.copy_ and args[0].ndim > 0:
+            self.counts["tensor_copies"] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def count_cycle(args, resample: str) -> dict:
+    """Calls per step over one 16-step cycle, counted in a dispatch mode."""
+    config, step, reals = build(args.preset, args.resolution, args.batch, args.device)
+    counter = CallCounter()
+    with counter:
+        training_cycle(step, Counters(), reals)
+    return {"benchmark": "step_profile", "mode": "dispatch counts", "preset": args.preset,
+            "resolution": args.resolution, "batch": args.batch, "device": args.device, "resample": resample,
+            "torch": torch.__version__, "per_step": {k: round(v / 16, 1) for k, v in sorted(counter.counts.items())}}
 
 
 def profile_cycle(args, resample: str) -> dict:

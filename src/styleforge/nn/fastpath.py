@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import torch
 
-FIR_IMPLEMENTATIONS = ("conv", "shift")
 CHOICES = ("auto", "conv", "shift", "fold")  # what users name: auto, or one fixed policy
 
 
