@@ -20,3 +20,24 @@ def perturbed(model, seed: int = 1):
 
 def tiny(kind: str = "G", **overrides):
     return perturbed(sf.build("tiny", kind, **overrides))
+
+
+class RandomReals:
+    """Stands in for RealImages: uniform random images in [-1, 1] and empty labels, on any device."""
+
+    def __init__(self, resolution: int, channels: int = 3):
+        self.shape = (channels, resolution, resolution)
+
+    def batch(self, start: int, count: int, device):
+        return torch.rand(count, *self.shape, device=device) * 2 - 1, torch.zeros(count, 0, device=device)
+
+
+def training_step(config, resolution: int, device: str = "cpu"):
+    """The public TrainingStep for `config`, set up as the training loop sets it up (one process)."""
+    from styleforge.train.distributed import Context
+    from styleforge.train.step import BatchLayout, TrainingStep, build_networks, ema_copy
+
+    G, D = build_networks(*config.model_configs(resolution, 3, 0), config.seed)
+    G, D = G.to(device).train(), D.to(device).train()
+    layout = BatchLayout.plan(config, 1, 0, D.config.mbstd_group_size)
+    return TrainingStep(config, G, D, ema_copy(G), layout, Context(device=torch.device(device)))

@@ -11,6 +11,8 @@ from styleforge.checkpoint import from_reference
 from styleforge.models.precision import set_mixed_precision
 from styleforge.nn import fastpath
 
+from helpers import RandomReals, training_step
+
 pytestmark = pytest.mark.gpu
 MIXED_TOLERANCE = 0.02  # fp16 blocks: max |Δ| relative to the image's max (measured on CPU: 1.4e-3)
 
@@ -55,24 +57,15 @@ def test_mixed_precision_stays_close_to_fp32_on_cuda(dtype):
 @pytest.mark.parametrize("precision", ["fp32", "mixed", "bf16"])
 def test_a_few_training_steps_on_cuda(precision):
     from styleforge.train import training_config
-    from styleforge.train.distributed import Context
     from styleforge.train.state import Counters
-    from styleforge.train.step import BatchLayout, TrainingStep, build_networks, ema_copy
-
-    class Reals:
-        def batch(self, start, count, device):
-            return torch.rand(count, 3, 32, 32, device=device) * 2 - 1, torch.zeros(count, 0, device=device)
 
     overrides = dict(num_fp16_res=2, conv_clamp=256)
     config = training_config("small", resolution=32, batch=8, precision=precision,
                              g_overrides=overrides, d_overrides=overrides)
-    G, D = build_networks(*config.model_configs(32, 3, 0), config.seed)
-    G, D = G.cuda().train(), D.cuda().train()
-    layout = BatchLayout.plan(config, 1, 0, D.config.mbstd_group_size)
-    step = TrainingStep(config, G, D, ema_copy(G), layout, Context(device=torch.device("cuda")))
+    step = training_step(config, 32, "cuda")
     counters = Counters()
     for _ in range(17):  # every phase, R1 twice
-        step.run(counters, Reals())
+        step.run(counters, RandomReals(32))
     torch.cuda.synchronize()
-    assert all(torch.isfinite(p).all() for p in G.parameters())
+    assert all(torch.isfinite(p).all() for p in step.G.parameters())
     assert all(math.isfinite(v) for v in step.stats.means(step.ctx).values())

@@ -11,6 +11,7 @@ from styleforge.errors import StyleforgeError
 from styleforge.models.precision import (apply_precision, compute_dtypes, lowest_low_precision_resolution,
                                          set_mixed_precision)
 
+from helpers import RandomReals, training_step
 
 
 def _networks(num_fp16_res=2):
@@ -51,25 +52,18 @@ def test_low_precision_blocks_stay_close_to_fp32_and_fp32_is_exact_again(dtype, 
 
 def test_training_steps_run_with_the_mixed_policy():
     from styleforge.train import training_config
-    from styleforge.train.distributed import Context
     from styleforge.train.state import Counters
-    from styleforge.train.step import BatchLayout, TrainingStep, build_networks, ema_copy
-
-    class Reals:
-        def batch(self, start, count, device):
-            return torch.rand(count, 3, 16, 16) * 2 - 1, torch.zeros(count, 0)
 
     config = training_config("tiny", resolution=16, batch=4, precision="mixed-bf16",
                              g_overrides=dict(num_fp16_res=2, conv_clamp=256),
                              d_overrides=dict(num_fp16_res=2, conv_clamp=256))
-    G, D = build_networks(*config.model_configs(16, 3, 0), config.seed)
-    layout = BatchLayout.plan(config, 1, 0, D.config.mbstd_group_size)
-    step = TrainingStep(config, G, D, ema_copy(G), layout, Context(device=torch.device("cpu")))
+    step = training_step(config, 16)
+    G = step.G
     assert compute_dtypes(G)[16] == torch.bfloat16 and compute_dtypes(step.G_ema)[16] == torch.float32
     before = [p.detach().clone() for p in G.parameters()]
     counters = Counters()
     for _ in range(4):  # G main + PL at step 0, D main + R1 at step 0, then main phases
-        step.run(counters, Reals())
+        step.run(counters, RandomReals(16))
     assert all(torch.isfinite(p).all() for p in G.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
     stats = step.stats.means(step.ctx)
@@ -78,14 +72,9 @@ def test_training_steps_run_with_the_mixed_policy():
 
 def test_mixed_policy_needs_num_fp16_res():
     from styleforge.train import training_config
-    from styleforge.train.distributed import Context
-    from styleforge.train.step import BatchLayout, TrainingStep, build_networks, ema_copy
 
-    config = training_config("tiny", resolution=16, batch=4, precision="mixed")
-    G, D = build_networks(*config.model_configs(16, 3, 0), config.seed)
-    layout = BatchLayout.plan(config, 1, 0, D.config.mbstd_group_size)
     with pytest.raises(StyleforgeError, match="num_fp16_res 0"):
-        TrainingStep(config, G, D, ema_copy(G), layout, Context(device=torch.device("cpu")))
+        training_step(training_config("tiny", resolution=16, batch=4, precision="mixed"), 16)
 
 
 def test_inference_precision_auto_is_fp32_on_cpu_and_bad_names_are_refused():
