@@ -108,6 +108,9 @@ def test_command_line_precision_options(tmp_path, capsys):
     code, err = _run(["generate", "--model", str(model), "--seeds", "0", "--precision", "fp32",
                       "--outdir", str(tmp_path / "out")], capsys)
     assert code == 0, err
+    code, err = _run(["generate", "--model", str(model), "--seeds", "0", "--precision", "mixed",
+                      "--outdir", str(tmp_path / "out")], capsys)
+    assert code == 0 and "has num_fp16_res 0, so --precision mixed runs everything in fp32" in err
     code, err = _run(["generate", "--model", str(model), "--seeds", "0", "--precision", "half",
                       "--outdir", str(tmp_path / "out")], capsys)
     assert code != 0 and "invalid choice" in err

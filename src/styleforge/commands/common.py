@@ -20,7 +20,9 @@ def load_generator(path: str, device: str = "cpu", network_key: str | None = Non
     model = load(path, network_key=network_key, device=device)
     if not isinstance(model, Generator):
         raise StyleforgeError(f"{path} holds a discriminator; this command needs a generator")
-    apply_precision(model, precision)
+    if not apply_precision(model, precision) and precision.startswith("mixed"):
+        print(f"note: {path} has num_fp16_res 0, so --precision {precision} runs everything in fp32",
+              file=sys.stderr)
     return model
 
 
