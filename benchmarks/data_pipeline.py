@@ -31,6 +31,7 @@ class MemoryReals:
 
 
 def rate(step, reals, cycles: int, batch: int, device: str) -> float:
+    """Images/s of the training step over `cycles` 16-step cycles, after one warm-up cycle."""
     counters = Counters()
     training_cycle(step, counters, reals)  # warm-up
     if device.startswith("cuda"):

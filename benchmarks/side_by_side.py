@@ -61,19 +61,10 @@ def _networks(setting: dict, batch: int, device: str, precision: str):
 
 
 def train_ours(setting: dict, batch: int, device: str, precision: str, cycles: int) -> float:
-    from train_speed import training_cycle
-
-    from styleforge.train.state import Counters
+    from data_pipeline import rate  # one warm-up cycle, then `cycles` timed 16-step cycles
 
     step, reals = _networks(setting, batch, device, precision)
-    counters = Counters()
-    training_cycle(step, counters, reals)  # warm-up: every phase once
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(cycles):
-        training_cycle(step, counters, reals)
-    _sync(device)
-    return 16 * batch * cycles / (time.perf_counter() - start)
+    return rate(step, reals, cycles, batch, device)
 
 
 def train_reference(setting: dict, batch: int, device: str, precision: str, cycles: int, src: str) -> float:
