@@ -17,7 +17,7 @@ from train_speed import build, training_cycle  # the benchmark's own public-piec
 
 from styleforge.runtime import tune_allocator
 from styleforge.train.reals import RealImages
-from styleforge.train.state import Counters
+from styleforge.checkpoint.training_state import Counters
 
 
 class MemoryReals:

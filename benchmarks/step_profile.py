@@ -23,7 +23,7 @@ from train_speed import build, training_cycle  # the benchmark's own public-piec
 
 from styleforge.nn import fastpath
 from styleforge.runtime import tune_allocator
-from styleforge.train.state import Counters
+from styleforge.checkpoint.training_state import Counters
 
 
 def _is_depthwise(event) -> bool:

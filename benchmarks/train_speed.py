@@ -26,7 +26,7 @@ from styleforge.data import open_dataset
 from styleforge.train import training_config
 from styleforge.train.distributed import Context
 from styleforge.train.reals import RealImages
-from styleforge.train.state import Counters
+from styleforge.checkpoint.training_state import Counters
 from styleforge.train.step import BatchLayout, TrainingStep, build_networks, ema_copy
 
 

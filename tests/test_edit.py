@@ -222,7 +222,7 @@ def test_edit_files_round_trip_and_refuse_other_models(G, tmp_path):
     with pytest.raises(sf.StyleforgeError, match="s_channels 256 channels; this model has s_channels 128 channels"):
         loaded[2].check_model(tiny(channel_max=16))
     (tmp_path / "bad.safetensors").write_bytes(b"not a file")
-    with pytest.raises(sf.StyleforgeError, match="not a readable edit file"):
+    with pytest.raises(sf.StyleforgeError, match="not a styleforge edit file \\(not a safetensors file\\)"):
         load_edits(tmp_path / "bad.safetensors")
 
 

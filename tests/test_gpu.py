@@ -57,7 +57,7 @@ def test_mixed_precision_stays_close_to_fp32_on_cuda(dtype):
 @pytest.mark.parametrize("precision", ["fp32", "mixed", "bf16"])
 def test_a_few_training_steps_on_cuda(precision):
     from styleforge.train import training_config
-    from styleforge.train.state import Counters
+    from styleforge.checkpoint.training_state import Counters
 
     overrides = dict(num_fp16_res=2, conv_clamp=256)
     config = training_config("small", resolution=32, batch=8, precision=precision,

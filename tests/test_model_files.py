@@ -85,12 +85,12 @@ def test_newer_format_version_is_refused(tmp_path):
 def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     path = sf.save(tiny("G"), tmp_path / "g.safetensors")
     before = path.read_bytes()
-    import styleforge.checkpoint.native as native
+    import styleforge.tagged as tagged
 
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(native, "save_file", explode)
+    monkeypatch.setattr(tagged, "save_file", explode)
     with pytest.raises(OSError):
         sf.save(tiny("G"), path)
     assert path.read_bytes() == before

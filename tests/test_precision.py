@@ -52,7 +52,7 @@ def test_low_precision_blocks_stay_close_to_fp32_and_fp32_is_exact_again(dtype, 
 
 def test_training_steps_run_with_the_mixed_policy():
     from styleforge.train import training_config
-    from styleforge.train.state import Counters
+    from styleforge.checkpoint.training_state import Counters
 
     config = training_config("tiny", resolution=16, batch=4, precision="mixed-bf16",
                              g_overrides=dict(num_fp16_res=2, conv_clamp=256),

@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import load_file
 
 from styleforge.train import train, training_config
-from styleforge.train.state import Counters
+from styleforge.checkpoint.training_state import Counters
 
 BENCHMARK = Path(__file__).parent.parent / "benchmarks" / "train_speed.py"
 

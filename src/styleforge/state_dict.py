@@ -1,9 +1,8 @@
 """Strict state-dict loading with one clear error for any mismatch, and the finiteness check every
 loaded file gets (shared by model files, checkpoints and feature networks)."""
 
-import torch
-
 from .errors import StyleforgeError
+from .tagged import check_finite
 
 
 def load_state_strict(model, state: dict, source: str) -> None:
@@ -24,12 +23,3 @@ def load_state_strict(model, state: dict, source: str) -> None:
         raise StyleforgeError(f"{source} weights do not fit the network: {'; '.join(problems)}")
     check_finite(state, source)
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items()}, strict=True)
-
-
-def check_finite(tensors: dict, source: str) -> None:
-    """Refuse NaN / Inf weights (damaged bytes would otherwise give black images or a NaN run)."""
-    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad:
-        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-        raise StyleforgeError(f"{source} holds NaN or infinite values in {', '.join(bad[:3])}{more} "
-                              "(the file is damaged, or was saved from a diverged run)")

@@ -5,7 +5,6 @@ StyleGAN, InterFaceGAN and StyleSpace papers, trained on renders whose factors a
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -14,16 +13,15 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import save_file
 from torch import nn
 
 from ..data.toyfaces import BINARY_FACTORS, CONTINUOUS_FACTORS, FACTOR_NAMES, REGIONS, ToyFaces
 from ..errors import StyleforgeError
-from ..files import atomic_path, existing_file
 from ..state_dict import load_state_strict
+from ..tagged import json_field, read_tagged, write_tagged
 
 FORMAT = "styleforge.toyfaces-predictor"
+VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -149,29 +147,18 @@ def train_predictor(steps: int = 600, batch: int = 32, resolution: int = 32, wid
 
 def save_predictor(model: AttributePredictor, path: str | Path, scores: dict | None = None) -> Path:
     """safetensors + config (and held-out scores) in its metadata; written atomically."""
-    config = asdict(model.config)
-    metadata = {"format": FORMAT, "config": json.dumps(config), "scores": json.dumps(scores or {})}
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=metadata)
-    return path
+    return write_tagged(path, FORMAT, VERSION, model.state_dict(),
+                        {"config": asdict(model.config), "scores": scores or {}})
 
 
 def load_predictor(path: str | Path) -> AttributePredictor:
-    path = existing_file(path)
+    metadata, tensors = read_tagged(path, FORMAT, VERSION, "a styleforge toyfaces predictor",
+                                    "train one with `styleforge analyze train-predictor`", finite=False)
+    config = json_field(path, metadata, "config")
     try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            if metadata.get("format") != FORMAT:
-                raise StyleforgeError(f"{path} is not a styleforge toyfaces predictor "
-                                      "(train one with `styleforge analyze train-predictor`)")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-        config = json.loads(metadata["config"])
-    except StyleforgeError:
-        raise
-    except Exception as error:  # safetensors / JSON errors of a damaged file
-        raise StyleforgeError(f"{path} is not a readable predictor ({str(error).splitlines()[0]})") from None
-    model = AttributePredictor(PredictorConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                                  for k, v in config.items()}))
+        model = AttributePredictor(PredictorConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                                      for k, v in config.items()}))
+    except (TypeError, AttributeError) as error:
+        raise StyleforgeError(f"{path} is damaged: its predictor config is not valid ({error})") from None
     load_state_strict(model, tensors, str(path))
     return model.eval()

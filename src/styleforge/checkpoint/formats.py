@@ -1,8 +1,9 @@
 """Every model file format in one place: detection, `load` of any of them, and the exporters.
 
-Formats: `styleforge` (native safetensors), `reference-pickle` (stylegan2-ada-pytorch / stylegan3
-network pickle), `rosinality` (torch.save checkpoint of rosinality/stylegan2-pytorch) and
-`reference-export` (safetensors with the reference's key names + constructor kwargs).
+Formats: `styleforge` (native safetensors), `training-checkpoint` (our training state: G, D, G_ema),
+`reference-pickle` (stylegan2-ada-pytorch / stylegan3 network pickle, TensorFlow StyleGAN2 pickle),
+`rosinality` (torch.save checkpoint of rosinality/stylegan2-pytorch) and `reference-export`
+(safetensors with the reference's key names + constructor kwargs).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import argparse
 import json
 import os
 import re
-import struct
 import zipfile
 from pathlib import Path
 
@@ -19,44 +19,45 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from . import native
+from . import native, training_state
 from ..errors import StyleforgeError
 from ..files import atomic_path, existing_file
-from ..models import Generator
+from ..models import Generator, build_from_config
+from ..state_dict import load_state_strict
+from ..tagged import read_header
 from .reference import from_reference, to_reference
 from .reference_pickle import NETWORK_KEYS, load_network_pickle, network_from_pickle, read_network_pickle
 from .rosinality import (discriminator_from_rosinality, discriminator_to_rosinality,
                          generator_from_rosinality, generator_to_rosinality, rosinality_args)
 
-FORMATS = ("styleforge", "reference-pickle", "rosinality", "reference-export")
+FORMATS = ("styleforge", "training-checkpoint", "reference-pickle", "rosinality", "reference-export")
 REFERENCE_EXPORT_FORMAT = "stylegan2-ada-pytorch.state_dict"
 # torch.save's legacy (non-zip) files start with this pickled magic number.
 _LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
+_PICKLE_PROTOCOLS = range(2, 6)  # a pickle of protocol 2+ opens with PROTO (0x80) and its number
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """One of FORMATS, from the file's bytes (never from its name)."""
+    """One of FORMATS, from what each format guarantees about its bytes (never from the name):
+    safetensors first (a little-endian header length, then a JSON object that fits), then torch's zip
+    or legacy magic, then a pickle's PROTO opcode."""
     path = existing_file(path)
+    header = read_header(path)
+    if header is not None:
+        tag = header.metadata.get("format")
+        if tag == REFERENCE_EXPORT_FORMAT:
+            return "reference-export"
+        if tag == training_state.FORMAT:
+            return "training-checkpoint"
+        return "styleforge"  # native.read_metadata gives the precise error for other safetensors
     with open(path, "rb") as f:
         head = f.read(64)
     if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
         return "rosinality"
     if head.startswith(_LEGACY_TORCH_MAGIC):
         return "rosinality"
-    if head[:1] == b"\x80":
+    if len(head) >= 2 and head[0] == 0x80 and head[1] in _PICKLE_PROTOCOLS:
         return "reference-pickle"
-    if len(head) >= 9 and head[8:9] == b"{":
-        (header_len,) = struct.unpack("<Q", head[:8])
-        if header_len <= path.stat().st_size:
-            with open(path, "rb") as f:
-                f.seek(8)
-                try:
-                    metadata = json.loads(f.read(header_len)).get("__metadata__") or {}
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    metadata = {}
-            if metadata.get("format") == REFERENCE_EXPORT_FORMAT:
-                return "reference-export"
-        return "styleforge"  # native.read_metadata gives the precise error for other safetensors
     raise StyleforgeError(f"{path}: unknown file format (not a styleforge model, network pickle or "
                           "rosinality checkpoint)")
 
@@ -117,6 +118,20 @@ def _reference_export(path) -> dict:
     return {kind: from_reference(state, kwargs, kind)}
 
 
+def _training_networks(path, keys=NETWORK_KEYS) -> dict:
+    """{key: network} for the requested networks (G, D, G_ema) of one of our training checkpoints;
+    only their tensors are read."""
+    metadata, tensors = training_state.read_training_state(path, networks=tuple(keys))
+    G_config, D_config = training_state.model_configs_of(metadata)
+    networks = {}
+    for key in keys:
+        network = build_from_config(D_config if key == "D" else G_config)
+        own = {name[len(key) + 1:]: value for name, value in tensors.items() if name.startswith(key + ".")}
+        load_state_strict(network, own, f"{path} {key}")
+        networks[key] = network.eval()
+    return networks
+
+
 def load_networks(path: str | os.PathLike) -> dict:
     """{key: network} for every network in a file: 'G' or 'D' for single-network files,
     'G', 'D', 'G_ema' (those present) for reference pickles and rosinality checkpoints."""
@@ -126,6 +141,8 @@ def load_networks(path: str | os.PathLike) -> dict:
         return {model.config.kind: model}
     if fmt == "reference-pickle":
         return load_network_pickle(path)
+    if fmt == "training-checkpoint":
+        return _training_networks(path)
     if fmt == "rosinality":
         return _rosinality_networks(path)
     return _reference_export(path)
@@ -143,6 +160,9 @@ def network_keys(path: str | os.PathLike) -> list[str]:
                 if isinstance(data.get(theirs), dict)]
     if fmt == "styleforge":
         return [native.read_metadata(path)["kind"]]
+    if fmt == "training-checkpoint":
+        training_state.read_training_metadata(path)
+        return list(NETWORK_KEYS)
     with safe_open(str(path), framework="pt", device="cpu") as f:
         return [(f.metadata() or {}).get("kind")]
 
@@ -152,10 +172,13 @@ def load(path: str | os.PathLike, network_key: str | None = None, device: str | 
     picks one (default: G_ema, then G)."""
     if network_key is not None and network_key not in NETWORK_KEYS:
         raise StyleforgeError(f"network_key must be one of {', '.join(NETWORK_KEYS)}, got {network_key!r}")
-    if detect_format(path) == "reference-pickle":  # convert only the network asked for
+    fmt = detect_format(path)
+    if fmt == "reference-pickle":  # convert only the network asked for
         pkl = read_network_pickle(path)
         key = network_key or next(k for k in ("G_ema", "G", "D") if k in pkl.entries)
         return network_from_pickle(pkl, key).to(device).eval()
+    if fmt == "training-checkpoint":  # read only the network asked for
+        return _training_networks(path, (network_key or "G_ema",))[network_key or "G_ema"].to(device)
     networks = load_networks(path)
     if network_key is None:
         network_key = next((k for k in ("G_ema", "G", "D") if k in networks))
@@ -189,17 +212,21 @@ def export_reference(model, path: str | os.PathLike) -> Path:
     return path
 
 
-def export_rosinality(path: str | os.PathLike, G=None, D=None, drop_clamp: bool = False) -> Path:
-    """Write a rosinality checkpoint: `g_ema` + `latent_avg` + `args` for G, `d` for D
-    (drop_clamp: see `generator_to_rosinality`)."""
-    if G is None and D is None:
+def export_rosinality(path: str | os.PathLike, G=None, D=None, drop_clamp: bool = False, G_train=None) -> Path:
+    """Write a rosinality checkpoint: `g_ema` (from G) + `latent_avg` + `args` for G, `g` for the
+    training generator G_train (what their train.py --ckpt continues from), `d` for D (drop_clamp: see
+    `generator_to_rosinality`). Only plain types: a default `torch.load` opens it."""
+    if G is None and D is None and G_train is None:
         raise StyleforgeError("nothing to export")
     checkpoint = {}
+    for name, generator in (("g_ema", G), ("g", G_train)):
+        if generator is None:
+            continue
+        if not isinstance(generator, Generator):
+            raise StyleforgeError(f"export_rosinality: {name} must be a generator")
+        checkpoint[name] = generator_to_rosinality(generator, drop_clamp)
     if G is not None:
-        if not isinstance(G, Generator):
-            raise StyleforgeError("export_rosinality: G must be a generator")
-        checkpoint.update(g_ema=generator_to_rosinality(G, drop_clamp), latent_avg=G.w_avg.detach().cpu().clone(),
-                          args=rosinality_args(G))
+        checkpoint.update(latent_avg=G.w_avg.detach().cpu().clone(), args=rosinality_args(G))
     if D is not None:
         checkpoint["d"] = discriminator_to_rosinality(D, drop_clamp)
     path = Path(path)

@@ -28,7 +28,6 @@ Channel widths are read from the tensor shapes, never from rosinality's table.
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 
@@ -274,9 +273,10 @@ def discriminator_to_rosinality(D, drop_clamp: bool = False) -> dict:
 
 # ------------------------------------------------------------------------------------ files
 
-def rosinality_args(G) -> argparse.Namespace:
-    """The `args` a rosinality training script would have stored for this generator."""
+def rosinality_args(G) -> dict:
+    """The `args` a rosinality training script would have stored for this generator, as a plain dict
+    (their script stores an argparse.Namespace, which torch.load refuses by default since torch 2.6)."""
     c = G.config
     multiplier = c.channels_at(64) / 256 if c.img_resolution >= 64 else None
-    return argparse.Namespace(size=c.img_resolution, latent=c.w_dim, n_mlp=c.mapping_layers,
-                              channel_multiplier=int(multiplier) if multiplier and multiplier.is_integer() else 2)
+    return dict(size=c.img_resolution, latent=c.w_dim, n_mlp=c.mapping_layers,
+                channel_multiplier=int(multiplier) if multiplier and multiplier.is_integer() else 2)

@@ -10,6 +10,7 @@ from ..errors import StyleforgeError
 from ..files import describe_os_error
 from ..runtime import tune_allocator
 from ..version import __version__
+from .options import missing_required_model
 from . import (analyze, attribute, convert, dataset, demo, edit, generate, inspect, metrics, mix, new, project, serve,
                train, video)
 
@@ -84,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command_module", None):
         parser.print_help()
         return 2
+    missing = missing_required_model(args)
+    if missing:
+        print(f"styleforge {args.command}: error: the following arguments are required: {missing} "
+              f"(see `styleforge {args.command} --help`)", file=sys.stderr)
+        return 2
     try:
         _check_finite_options(args)
         # The implementation is imported only now: it needs torch, which --help must not wait for.
@@ -91,12 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     except StyleforgeError as error:
         print(f"styleforge {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early (before OSError: a subclass)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as error:  # read-only or full disk, a path under a file, a folder where a file goes
         print(f"styleforge {args.command}: error: {describe_os_error(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"styleforge {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1

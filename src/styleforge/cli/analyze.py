@@ -1,8 +1,8 @@
 """`styleforge analyze`: disentanglement and separability of the latent spaces, feature maps, and the
 toyfaces attribute predictor they rest on."""
 
-from ..names import GENERATOR_KEYS, NOISE_MODES
-from .options import ExamplesFormatter, add_command, device_type, int_list_type, seeds_type
+from ..names import NOISE_MODES
+from .options import add_model_options, ExamplesFormatter, add_command, device_type, int_list_type, seeds_type
 
 EXAMPLES = """  styleforge analyze train-predictor --out predictor.safetensors          # a few CPU minutes
   styleforge analyze report --model toyfaces32.safetensors --predictor predictor.safetensors --outdir out/analysis
@@ -47,9 +47,7 @@ def register(commands) -> None:
             sub.add_argument("--outdir", default="out/droplets", help="output folder")
             sub.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
             continue
-        sub.add_argument("--model", required=True, metavar="PATH", help="generator model file")
-        sub.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,
-                         help="generator of a reference pickle or rosinality checkpoint (default: G_ema)")
+        add_model_options(sub)
         sub.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
         sub.add_argument("--seed", type=int, default=0, help="seed of the samples")
         if name == "features":

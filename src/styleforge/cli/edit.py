@@ -3,8 +3,7 @@ files with a figure, then applied to seeds or projected latents."""
 
 import argparse
 
-from ..names import GENERATOR_KEYS
-from .options import ExamplesFormatter, add_command, device_type, int_list_type, path_list_type, psi_type, seeds_type
+from .options import add_model_options, ExamplesFormatter, add_command, device_type, int_list_type, path_list_type, psi_type, seeds_type
 
 EXAMPLES = """  styleforge edit sefa --model toyfaces32.safetensors --out sefa.safetensors               # weights only, instant
   styleforge edit sefa --model m.safetensors --variant rosinality --layers coarse --directions 0-9 --out sefa.safetensors
@@ -57,9 +56,7 @@ def factor_list_type(text: str) -> list[str]:
 
 
 def _model_options(sub) -> None:
-    sub.add_argument("--model", required=True, metavar="PATH", help="generator model file")
-    sub.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,
-                     help="generator of a reference pickle or rosinality checkpoint (default: G_ema)")
+    add_model_options(sub)
     sub.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
     sub.add_argument("--trunc", type=psi_type, default=1.0, metavar="PSI", help="truncation psi of the samples")
 

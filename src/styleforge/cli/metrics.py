@@ -1,6 +1,7 @@
 """`styleforge metrics`: evaluate a generator; results are appended to metric-<name>.jsonl."""
 
-from .options import add_command, device_type
+from ..names import GENERATOR_KEYS
+from .options import NetworkOption, add_command, device_type
 
 EXAMPLES = """  styleforge metrics --list
   styleforge metrics --model network-snapshot-000030.safetensors --data toyfaces --metrics swd2k,msssim1k
@@ -31,5 +32,6 @@ def register(commands) -> None:
     parser.add_argument("--lpips-weights", default=None, metavar="PATH",
                         help="LPIPS v0.1 heads (vgg.pth) for PPL")
     parser.add_argument("--no-cache", action="store_true", help="recompute real-data statistics")
-    parser.add_argument("--network-key", "--network", dest="network_key", choices=["G_ema", "G"], default=None,
-                        help="generator of a reference pickle or rosinality checkpoint")
+    parser.add_argument("--network-key", "--network", dest="network_key", action=NetworkOption, default=None,
+                        keys=GENERATOR_KEYS, metavar="G_ema|G",
+                        help="generator of a multi-network file (a model path here is taken as --model)")

@@ -2,9 +2,11 @@
 so `styleforge --help` and argument errors are instant)."""
 
 import argparse
+import os
+from pathlib import Path
 
 from ..errors import StyleforgeError
-from ..names import GENERATOR_KEYS, NOISE_MODES
+from ..names import GENERATOR_KEYS, NETWORK_KEYS, NOISE_MODES
 from ..seeds import parse_int_list, parse_seeds
 
 
@@ -73,8 +75,58 @@ def device_type(text: str) -> str:
     return text
 
 
+MODEL_SUFFIXES = (".pkl", ".pt", ".pth", ".safetensors", ".ckpt")
+
+
+def looks_like_model(value: str) -> bool:
+    """A value that names a model file or URL rather than a network key."""
+    return "://" in value or os.path.exists(value) or Path(value).suffix.lower() in MODEL_SUFFIXES
+
+
+class NetworkOption(argparse.Action):
+    """`--network`: a network key of a multi-network file, or (as in NVIDIA's tools, where --network
+    is the model) a model file or URL, which then stands for the model option."""
+
+    def __init__(self, option_strings, dest, keys=NETWORK_KEYS, model_dest="model", model_option="--model",
+                 **kwargs):
+        self.keys, self.model_dest, self.model_option = tuple(keys), model_dest, model_option
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        if value in self.keys:
+            setattr(namespace, self.dest, value)
+            return
+        if not looks_like_model(value):
+            parser.error(f"argument {option_string}: {value!r} is neither a network ({', '.join(self.keys)}) "
+                         f"nor a model file; the model file goes to {self.model_option}")
+        given = getattr(namespace, self.model_dest, None)
+        if given is not None and given != value:
+            parser.error(f"{option_string} {value} and {self.model_option} {given}: give the model once")
+        setattr(namespace, self.model_dest, value)
+
+
+def add_model_options(parser: argparse.ArgumentParser, keys=GENERATOR_KEYS, option: str = "--model",
+                      help_text: str = "generator model file") -> None:
+    """The model option (a file; required) and `--network-key` / `--network` (which network of a
+    multi-network file; a model path given there is taken as the model, as NVIDIA's tools use it).
+    The model is required after parsing (`missing_required_model`), so either option may carry it."""
+    dest = option.lstrip("-").replace("-", "_")
+    parser.add_argument(option, dest=dest, default=None, metavar="PATH", help=f"{help_text} (required)")
+    parser.add_argument("--network-key", "--network", dest="network_key", action=NetworkOption, keys=keys,
+                        model_dest=dest, model_option=option, default=None, metavar="|".join(keys),
+                        help=f"network of a multi-network file: {', '.join(keys)} (default: {keys[0]}); "
+                             f"a model path here is taken as {option}, as NVIDIA's tools use --network")
+    parser.set_defaults(required_model=(option, dest))
+
+
+def missing_required_model(args) -> str | None:
+    """The model option's name when a command needs a model and neither option gave one."""
+    option, dest = getattr(args, "required_model", None) or (None, None)
+    return option if option is not None and getattr(args, dest, None) is None else None
+
+
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, metavar="PATH", help="generator model file")
+    add_model_options(parser)
     parser.add_argument("--trunc", type=psi_type, default=1.0, metavar="PSI",
                         help="truncation psi (1 = none, 0 = the average face)")
     parser.add_argument("--noise-mode", choices=NOISE_MODES, default="const",
@@ -82,9 +134,6 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class", dest="class_index", type=int, default=None, metavar="C",
                         help="class index for conditional models")
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,
-                        help="generator to use from a reference pickle or rosinality checkpoint "
-                             "(default: G_ema)")
 
 
 def add_projection_options(parser: argparse.ArgumentParser) -> None:

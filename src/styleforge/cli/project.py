@@ -1,7 +1,6 @@
 """`styleforge project`: find the W or W+ latent of real images (StyleGAN2 App. D; Image2StyleGAN)."""
 
-from ..names import GENERATOR_KEYS
-from .options import add_command, add_projection_options, device_type
+from .options import add_model_options, add_command, add_projection_options, device_type
 
 EXAMPLES = """  styleforge project --model ffhq.safetensors --target face.png --outdir out
   styleforge project --model ffhq.pkl --target faces/ --space w+ --steps 500 --outdir out --device cuda
@@ -17,7 +16,7 @@ MSE + (1 − SSIM), with a warning. Render a result: styleforge generate --proje
 
 def register(commands) -> None:
     parser = add_command(commands, "project", "Project real images into W or W+.", EXAMPLES)
-    parser.add_argument("--model", required=True, metavar="PATH", help="generator model file")
+    add_model_options(parser)
     parser.add_argument("--target", required=True, metavar="IMAGE|DIR", help="image, or folder of images")
     parser.add_argument("--outdir", default="out/projection", help="output folder")
     parser.add_argument("--space", choices=["w", "w+"], default="w", help="one w for all layers, or one per layer")
@@ -28,5 +27,3 @@ def register(commands) -> None:
     parser.add_argument("--save-video", action="store_true", help="also write proj.mp4 (target | projection)")
     parser.add_argument("--video-every", type=int, default=1, help="a video frame every N steps")
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,
-                        help="generator of a reference pickle or rosinality checkpoint (default: G_ema)")

@@ -1,7 +1,6 @@
 """`styleforge serve`: the local web explorer for one model."""
 
-from ..names import GENERATOR_KEYS
-from .options import add_command, device_type
+from .options import add_model_options, add_command, device_type
 
 EXAMPLES = """  styleforge serve --model tiny.safetensors                 # then open http://127.0.0.1:7860
   styleforge serve --model ffhq.safetensors --device cuda --edits sefa.safetensors,ifg.safetensors
@@ -14,9 +13,7 @@ pip install 'styleforge[web]'."""
 
 def register(commands) -> None:
     parser = add_command(commands, "serve", "Serve the local web explorer for one model.", EXAMPLES)
-    parser.add_argument("--model", required=True, metavar="PATH", help="generator model file")
-    parser.add_argument("--network-key", "--network", dest="network_key", choices=GENERATOR_KEYS, default=None,
-                        help="generator of a reference pickle or rosinality checkpoint (default: G_ema)")
+    add_model_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 exposes it to the network)")
     parser.add_argument("--port", type=int, default=7860, help="port")
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")

@@ -2,8 +2,9 @@
 
 import json
 
-from ..checkpoint import detect_format, load, read_metadata
+from ..checkpoint import detect_format, load, network_keys, read_metadata
 from ..checkpoint.reference_pickle import describe_pickle
+from ..errors import StyleforgeError
 from ..latents import space_sizes
 from ..models import Generator
 from ..models.summary import summarize
@@ -19,7 +20,22 @@ def run(args) -> int:
         print(f"{args.model}: NVIDIA network pickle, {contents['layout']} layout")
         for key, description in contents["networks"].items():
             print(f"  {key}: {description}")
-    model = load(args.model, network_key=args.network_key)
+    if file_format == "training-checkpoint" and not args.json:
+        print(f"{args.model}: styleforge training checkpoint with {', '.join(network_keys(args.model))} "
+              f"(showing {args.network_key or 'G_ema'}; --network picks another)")
+    try:
+        model = load(args.model, network_key=args.network_key)
+    except StyleforgeError as error:
+        if contents is None:
+            raise
+        # The pickle was described above; a network this version cannot convert is reported, not an error.
+        key = args.network_key or "G_ema"
+        if args.json:
+            print(json.dumps({"format": file_format, "pickle": contents, "loadable": False,
+                              "reason": str(error)}, indent=2))
+        else:
+            print(f"{key} cannot be loaded here: {error}")
+        return 0
     metadata = read_metadata(args.model) if file_format == "styleforge" else {}
     rows = summarize(model)
     total = sum(p.numel() for p in model.parameters())

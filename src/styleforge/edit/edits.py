@@ -13,15 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
-
 from ..errors import StyleforgeError
-from ..files import atomic_path, existing_file
+from ..tagged import json_field, read_tagged, write_tagged
 from ..latents import rows_for_resolutions, space_sizes, styles_to_vector, truncate, vector_to_styles, w_to_ws
 from ..seeds import parse_int_list
 
 FORMAT = "styleforge.edits"
+VERSION = 1
 SPACES = ("z", "w", "s")
 METHODS = ("sefa", "ganspace", "interfacegan", "stylespace", "custom")
 LAYER_GROUPS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, 1 << 30)}  # StyleGAN Sec. 3.1
@@ -219,31 +217,23 @@ def save_edits(edits: list[Edit], path: str | Path) -> Path:
     records = [{"name": e.name, "method": e.method, "space": e.space, "unit": e.unit,
                 "layers": list(e.layers) if e.layers is not None else None, "to_distance": e.to_distance,
                 "dims": e.dims, "info": e.info} for e in edits]
-    tensors = {f"direction.{i}": e.direction.contiguous() for i, e in enumerate(edits)}
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, "edits": json.dumps(records)})
-    return path
+    tensors = {f"direction.{i}": e.direction for i, e in enumerate(edits)}
+    return write_tagged(path, FORMAT, VERSION, tensors, {"edits": records})
 
 
 def load_edits(path: str | Path) -> list[Edit]:
     """Every edit in a file written by `save_edits`."""
-    path = existing_file(path)
+    metadata, tensors = read_tagged(path, FORMAT, VERSION, "a styleforge edit file",
+                                    "write one with `styleforge edit sefa|ganspace|interfacegan|stylespace`")
+    records = json_field(path, metadata, "edits")
     try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            if metadata.get("format") != FORMAT:
-                raise StyleforgeError(f"{path} is not a styleforge edit file "
-                                      "(write one with `styleforge edit sefa|ganspace|interfacegan|stylespace`)")
-            records = json.loads(metadata["edits"])
-            edits = [Edit(direction=f.get_tensor(f"direction.{i}"), **{
-                k: (tuple(v) if k == "layers" and v is not None else v) for k, v in record.items()})
-                for i, record in enumerate(records)]
+        return [Edit(direction=tensors[f"direction.{i}"], **{
+            k: (tuple(v) if k == "layers" and v is not None else v) for k, v in record.items()})
+            for i, record in enumerate(records)]
     except StyleforgeError:
         raise
-    except Exception as error:  # safetensors / JSON / missing-key errors of a damaged file
-        raise StyleforgeError(f"{path} is not a readable edit file ({str(error).splitlines()[0]})") from None
-    return edits
+    except (KeyError, TypeError, AttributeError) as error:  # a record or tensor missing or mistyped
+        raise StyleforgeError(f"{path} is damaged: edit records do not match its tensors ({error})") from None
 
 
 def select_edits(edits: list[Edit], which: str | None, source: str) -> list[Edit]:

@@ -24,6 +24,8 @@ import torch
 from tqdm import tqdm
 
 from ..checkpoint import load_networks, save
+from ..checkpoint.training_state import (Counters, model_configs_of, read_training_state, restore_training_state,
+                                         save_training_state)
 from ..config import PRESETS
 from ..data import open_dataset
 from ..errors import StyleforgeError
@@ -36,8 +38,6 @@ from . import distributed
 from .config import TRAINING_PRESETS, TrainingConfig
 from .reals import RealImages
 from .rundir import RunLock, create_run_dir, prune_checkpoints, resume_candidates
-from .state import (Counters, model_configs_of, read_training_state, restore_training_state,
-                    save_training_state)
 from .step import BatchLayout, TrainingStep, build_networks, ema_copy, frozen_parameters
 from .tensorboard import EventWriter
 

@@ -24,7 +24,7 @@ from .config import TrainingConfig
 from .loss import (SubBatch, discriminator_main_loss, generator_main_loss, path_length_penalty,
                    r1_penalty)
 from .reals import RealImages
-from .state import Counters
+from ..checkpoint.training_state import Counters
 
 PHASES = (("G", "main"), ("G", "reg"), ("D", "main"), ("D", "reg"))
 

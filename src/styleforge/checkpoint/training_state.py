@@ -1,5 +1,6 @@
 """The whole training state in one safetensors file: G, D, G_ema, both Adam states, the path-length
-mean, counters and RNG state, plus every config needed to rebuild the networks. Written atomically."""
+mean, counters and RNG state, plus every config needed to rebuild the networks (the training config
+as its `to_dict()`). Written atomically; `checkpoint.formats` also reads its networks for export."""
 
 from __future__ import annotations
 
@@ -8,18 +9,14 @@ import os
 from dataclasses import dataclass
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 
 from ..config import DiscriminatorConfig, GeneratorConfig
-from ..errors import StyleforgeError
-from ..files import atomic_path, existing_file
-from ..state_dict import check_finite, load_state_strict
-from ..version import __version__
-from .config import TrainingConfig
+from ..state_dict import load_state_strict
+from ..tagged import json_field, read_tagged, read_tagged_metadata, write_tagged
 
 FORMAT = "styleforge.training-state"
 VERSION = 1
+WHAT = "a styleforge training checkpoint"
 
 
 @dataclass
@@ -46,7 +43,7 @@ def _restore_optimizer(prefix: str, optimizer, tensors: dict, param_groups: list
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
 
 
-def save_training_state(path: str | os.PathLike, config: TrainingConfig, G, D, G_ema, opt_G, opt_D,
+def save_training_state(path: str | os.PathLike, config, G, D, G_ema, opt_G, opt_D,
                         pl_mean: torch.Tensor, counters: Counters) -> None:
     tensors = {}
     for prefix, module in (("G", G), ("D", D), ("G_ema", G_ema)):
@@ -59,39 +56,27 @@ def save_training_state(path: str | os.PathLike, config: TrainingConfig, G, D, G
     tensors["pl_mean"] = pl_mean.detach().cpu().reshape(1).clone()
     tensors["rng.torch"] = torch.get_rng_state()
     metadata = {
-        "format": FORMAT, "format_version": str(VERSION), "styleforge_version": __version__,
-        "training_config": json.dumps(config.to_dict()),
-        "G_config": json.dumps(G.config.to_dict()), "D_config": json.dumps(D.config.to_dict()),
-        "counters": json.dumps(counters.__dict__),
-        "opt_G_groups": json.dumps(g_groups), "opt_D_groups": json.dumps(d_groups),
+        "training_config": config.to_dict(), "G_config": G.config.to_dict(), "D_config": D.config.to_dict(),
+        "counters": counters.__dict__, "opt_G_groups": g_groups, "opt_D_groups": d_groups,
     }
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+    write_tagged(path, FORMAT, VERSION, tensors, metadata)
 
 
-def read_training_state(path: str | os.PathLike) -> tuple[dict, dict]:
-    """(metadata, tensors) of a training checkpoint, with clear errors for other files."""
-    path = existing_file(path)
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            metadata = f.metadata() or {}
-            if metadata.get("format") != FORMAT:
-                raise StyleforgeError(f"{path} is not a styleforge training checkpoint")
-            if int(metadata.get("format_version", "0")) > VERSION:
-                raise StyleforgeError(f"{path} was written by a newer styleforge; upgrade to resume it")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except StyleforgeError:
-        raise
-    except Exception as error:  # safetensors' own error types for corrupt or foreign files
-        raise StyleforgeError(f"{path} is not a readable training checkpoint "
-                              f"({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
-    check_finite(tensors, str(path))
-    return metadata, tensors
+def read_training_state(path: str | os.PathLike, networks: tuple | None = None) -> tuple[dict, dict]:
+    """(metadata, tensors) of a training checkpoint, with clear errors for other files; `networks`
+    (e.g. ("D",)) reads only those networks' tensors."""
+    keys = None if networks is None else (lambda name: name.split(".", 1)[0] in networks)
+    return read_tagged(path, FORMAT, VERSION, WHAT, keys=keys)
+
+
+def read_training_metadata(path: str | os.PathLike) -> dict:
+    """The metadata of a training checkpoint (its header only)."""
+    return read_tagged_metadata(path, FORMAT, VERSION, WHAT)
 
 
 def model_configs_of(metadata: dict) -> tuple[GeneratorConfig, DiscriminatorConfig]:
-    return (GeneratorConfig.from_dict(json.loads(metadata["G_config"])),
-            DiscriminatorConfig.from_dict(json.loads(metadata["D_config"])))
+    return (GeneratorConfig.from_dict(json_field("training checkpoint", metadata, "G_config")),
+            DiscriminatorConfig.from_dict(json_field("training checkpoint", metadata, "D_config")))
 
 
 def restore_training_state(metadata: dict, tensors: dict, G, D, G_ema, opt_G, opt_D,
