@@ -415,7 +415,7 @@ def test_reference_export_without_kwargs(tmp_path):
     from safetensors.torch import load_file
     state = load_file(path)
     save_file(state, str(path), metadata={"format": "stylegan2-ada-pytorch.state_dict", "kind": "G"})
-    with pytest.raises(StyleforgeError, match="without readable constructor kwargs"):
+    with pytest.raises(StyleforgeError, match="is damaged: its metadata field 'init_kwargs' is missing"):
         sf.load(path)
 
 

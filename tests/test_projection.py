@@ -14,7 +14,7 @@ from styleforge.projection import ProjectionSettings, project, render_projection
 from styleforge.projection.attribution import best_threshold, roc_auc
 from styleforge.projection.distance import image_distance
 from styleforge.projection.projector import learning_rate, noise_regularization
-from styleforge.render import read_video_frames
+from styleforge.media import read_video_frames
 
 
 def main(argv) -> int:

@@ -67,7 +67,7 @@ def test_images_follow_every_control(client, G):
     base = _png(client.get("/api/image?seed=3"))
     assert base.shape == (16, 16, 3)
     expected = sf.pipeline.render(G, seeds=[3])
-    assert np.array_equal(base, sf.render.to_uint8(expected)[0])  # the library's image, exactly
+    assert np.array_equal(base, sf.media.to_uint8(expected)[0])  # the library's image, exactly
     variants = ["seed=4", "seed=3&psi=0.5", "seed=3&psi=0.5&cutoff=2", "seed=3&noise=none",
                 "seed=3&mix=9&crossover=2", "seed=3&mix=9&mixgroup=coarse", "seed=3&lerp=9&t=0.5",
                 "seed=3&edits=sefa-0:3", "seed=3&edits=channel40:4", "seed=3&edits=sefa-0:2,channel40:-3"]
@@ -75,10 +75,10 @@ def test_images_follow_every_control(client, G):
     for variant, image in zip(variants, images):
         assert not np.array_equal(image, base), variant
     truncated = sf.pipeline.render(G, seeds=[3], psi=0.5, cutoff=2)
-    assert np.array_equal(images[2], sf.render.to_uint8(truncated)[0])
+    assert np.array_equal(images[2], sf.media.to_uint8(truncated)[0])
     mixed_ws = sf.latents.mix(G.mapping(sf.latents.z_from_seeds([3], 32)), G.mapping(sf.latents.z_from_seeds([9], 32)),
                               crossover=2)
-    assert np.array_equal(images[4], sf.render.to_uint8(sf.pipeline.render(G, ws=mixed_ws))[0])
+    assert np.array_equal(images[4], sf.media.to_uint8(sf.pipeline.render(G, ws=mixed_ws))[0])
     assert np.array_equal(_png(client.get("/api/image?seed=3&lerp=9&t=1")), _png(client.get("/api/image?seed=9")))
 
 

@@ -1,8 +1,9 @@
 """styleforge: StyleGAN2 / StyleGAN toolkit — models, latent spaces, model files, CLI.
 
-Public API: `load`, `save`, `build`, `Generator`, `Discriminator`, `presets`, `latents`.
-The names are resolved on first use (PEP 562), so `import styleforge` and the command line's
-argument parsing do not wait for torch.
+Public API: `load`, `save`, `build`, `Generator`, `Discriminator`, `presets`, `latents`, `render`,
+`save_latents` / `read_latents`, and every subpackage (`sf.pipeline`, `sf.checkpoint`, `sf.projection`,
+`sf.metrics`, ...). The names are resolved on first use (PEP 562), so `import styleforge` and the
+command line's argument parsing do not wait for torch.
 """
 
 import importlib
@@ -17,13 +18,20 @@ _EXPORTS = {  # public name → (module, attribute); None = the module itself
     "GeneratorConfig": ("styleforge.config", "GeneratorConfig"),
     "DiscriminatorConfig": ("styleforge.config", "DiscriminatorConfig"),
     "presets": ("styleforge.config", "PRESETS"), "latents": ("styleforge.latents", None),
-    "edit": ("styleforge.edit", None),
+    "render": ("styleforge.pipeline", "render"),
+    "save_latents": ("styleforge.latent_files", "save_latents"),
+    "read_latents": ("styleforge.latent_files", "read_latents"),
+    "LatentFile": ("styleforge.latent_files", "LatentFile"),
 }
+SUBMODULES = ("analysis", "checkpoint", "config", "data", "edit", "latent_files", "latents", "metrics", "models",
+              "media", "nn", "perception", "pipeline", "projection", "tagged", "train", "web")
 
 __all__ = [*_EXPORTS, "StyleforgeError", "__version__"]
 
 
 def __getattr__(name: str):
+    if name in SUBMODULES:
+        return importlib.import_module(f"styleforge.{name}")  # the import system sets it as an attribute
     if name not in _EXPORTS:
         raise AttributeError(f"module 'styleforge' has no attribute {name!r}")
     module_name, attribute = _EXPORTS[name]
@@ -34,4 +42,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(SUBMODULES))

@@ -2,10 +2,13 @@
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from .errors import StyleforgeError
+
+LOW_DISK_BYTES = 1 << 20  # below this much free space, a failed write is reported as a full disk
 
 
 def existing_file(path: str | os.PathLike) -> Path:
@@ -23,6 +26,21 @@ def describe_os_error(error: OSError) -> str:
     reason = error.strerror or str(error) or type(error).__name__
     paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
     return f"{reason}: {' → '.join(paths)}" if paths else reason
+
+
+def write_failure(path, error: BaseException) -> StyleforgeError:
+    """One line for a write that a library reported as its own error type (safetensors, torch.save,
+    ffmpeg): e.g. 'could not write m.safetensors: No space left on device'."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    reason = text.rsplit("I/O error: ", 1)[-1].split(" (os error")[0]
+    if "No space left" not in reason:
+        try:
+            free = shutil.disk_usage(Path(path).parent).free
+        except OSError:
+            free = None
+        if free is not None and free < LOW_DISK_BYTES:  # torch / ffmpeg do not say why; a full disk is the usual cause
+            reason = f"No space left on device ({free:,} bytes free)"
+    return StyleforgeError(f"could not write {path}: {reason}")
 
 
 def check_destination(path: str | os.PathLike, force: bool = False, option: str = "--dest") -> Path:

@@ -8,3 +8,9 @@ ACTIVATION_NAMES = ("linear", "relu", "lrelu", "tanh", "sigmoid", "elu", "selu",
 
 # Inference precision of a loaded generator (models.precision.apply_precision).
 INFERENCE_PRECISIONS = ("auto", "fp32", "mixed", "mixed-bf16")
+
+# Bounds on numbers a user gives (command line and explorer): a finite but huge ψ or edit strength
+# overflows to black images.
+MAX_SEED = 2 ** 32 - 1     # numpy's RandomState, as the reference tools seed z
+PSI_LIMIT = 10.0           # |ψ|: 1 = no truncation, 0 = the average; beyond ±10 nothing meaningful is left
+STRENGTH_LIMIT = 20.0      # |edit strength| in units of the edit's σ

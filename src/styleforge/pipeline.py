@@ -8,7 +8,8 @@ truncation in `latents.truncate`, labels in `latents.check_labels` / `labels_for
 
 Sources (exactly one): `seeds` (list of ints, the reference tools' z), `z` [N, z_dim], `w` [N, w_dim],
 `ws` [N, num_ws, w_dim], `styles` (S: one [N, C_l] tensor per modulated layer), `latent_file`
-(the reference projector's `projected_w.npz` with key `w`, or a safetensors file with `ws` or `w`).
+(our latent file in any space, with its noise maps and labels — `latent_files` — or the reference
+projector's `projected_w.npz` with key `w`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-from safetensors.torch import load_file
 
 from .errors import StyleforgeError
-from .files import existing_file
-from .latents import check_labels, one_hot, truncate, w_to_ws, z_from_seeds
+from .latent_files import LatentFile, check_latents, noise_maps, read_latents
+from .latents import check_labels, one_hot, space_sizes, truncate, vector_to_styles, w_to_ws, z_from_seeds
 
 SOURCES = ("seeds", "z", "w", "ws", "styles", "latent_file")
 
@@ -62,34 +61,29 @@ def labels_for(G, count: int, class_index: int | None = None, labels: torch.Tens
     return one_hot(class_index, G.c_dim, count, device)
 
 
-def load_latent_file(path, G) -> torch.Tensor:
-    """W+ [N, num_ws, w_dim] from a latent file: `projected_w.npz` (key `w`, as the reference projector
-    writes it) or a safetensors file with a `ws` (W+) or `w` (W) tensor."""
-    path = existing_file(path)
-    try:
-        if path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                if "w" not in data:
-                    raise StyleforgeError(f"{path} has no array 'w' (keys: {', '.join(data.files)})")
-                latent = torch.from_numpy(np.asarray(data["w"], dtype=np.float32))
-        else:
-            tensors = load_file(str(path))
-            key = "ws" if "ws" in tensors else "w" if "w" in tensors else None
-            if key is None:
-                raise StyleforgeError(f"{path} has no tensor 'ws' or 'w'")
-            latent = tensors[key].float()
-    except StyleforgeError:
-        raise
-    except Exception as error:  # numpy / safetensors errors for damaged or foreign files
-        raise StyleforgeError(f"{path} is not a readable latent file ({str(error).splitlines()[0]})") from None
-    if latent.ndim == 2:
-        latent = w_to_ws(latent, G.num_ws)
-    if latent.ndim != 3 or tuple(latent.shape[1:]) != (G.num_ws, G.w_dim):
-        raise StyleforgeError(f"{path} holds latents of shape {list(latent.shape)}; this model takes "
-                              f"[N, {G.num_ws}, {G.w_dim}] (W+) or [N, {G.w_dim}] (W)")
-    if not bool(torch.isfinite(latent).all()):
-        raise StyleforgeError(f"{path} holds NaN or infinite values")
+def open_latent_file(source, G) -> LatentFile:
+    """A latent file (path, or an already read LatentFile) checked against G's sizes."""
+    latent = source if isinstance(source, LatentFile) else read_latents(source)
+    check_latents(latent, G, str(getattr(source, "name", source)) if not isinstance(source, LatentFile)
+                  else "the latents")
     return latent
+
+
+def load_latent_file(path, G) -> torch.Tensor:
+    """W+ [N, num_ws, w_dim] of a latent file holding w or W+ codes (z is mapped without truncation);
+    S codes cannot be turned back into W+ (one line)."""
+    latent = open_latent_file(path, G)
+    if latent.space == "s":
+        raise StyleforgeError(f"{path} holds S codes, which cannot be turned back into W+; render them with "
+                              "`styleforge generate --projected-w` instead")
+    return to_ws(G, **{latent.space: latent.latent}, **({"labels": latent.labels} if latent.space == "z" and
+                                                         latent.labels is not None else {}))
+
+
+def _latent_source(latent: LatentFile, G) -> tuple[str, object]:
+    if latent.space == "s":
+        return "styles", vector_to_styles(latent.latent, space_sizes(G))
+    return latent.space, latent.latent
 
 
 def _one_source(sources: dict) -> tuple[str, object]:
@@ -139,37 +133,51 @@ def _ws_rows(G, kind: str, value, rows: slice, psi: float, cutoff: int | None, c
 @torch.no_grad()
 def render_batches(G, *, seeds: list[int] | None = None, z: torch.Tensor | None = None,
                    w: torch.Tensor | None = None, ws: torch.Tensor | None = None,
-                   styles: list[torch.Tensor] | None = None, latent_file: str | Path | None = None,
+                   styles: list[torch.Tensor] | None = None, latent_file: str | Path | LatentFile | None = None,
                    psi: float = 1.0, cutoff: int | None = None, class_index: int | None = None,
-                   labels: torch.Tensor | None = None, noise_mode: str = "const", batch_size: int = 16,
-                   generator: torch.Generator | None = None, features: bool = False,
+                   labels: torch.Tensor | None = None, noise_mode: str | None = None, noise: dict | None = None,
+                   batch_size: int = 16, generator: torch.Generator | None = None, features: bool = False,
                    progress: Callable[[int], None] | None = None) -> Iterator[Rendered]:
     """Images batch by batch for one latent source (see the module docstring). `labels` [N, c_dim]
     or `class_index` for conditional models; truncation ψ / cutoff for seeds, z, w, W+ and files
-    (S is rendered as given); `progress(n)` after each batch."""
+    (S is rendered as given); `progress(n)` after each batch. `noise` ({layer: [N, 1, r, r]}, a
+    projection's maps) replaces the model's `const` noise row by row; noise_mode None: the maps saved in
+    a latent file, else the model's own `const` maps."""
     kind, value = _one_source(dict(seeds=seeds, z=z, w=w, ws=ws, styles=styles, latent_file=latent_file))
+    saved_noise = noise or {}
     if kind == "latent_file":
-        kind, value = "ws", load_latent_file(value, G)
+        latent = open_latent_file(value, G)
+        kind, value = _latent_source(latent, G)
+        saved_noise = latent.noise if noise_mode is None and noise is None else saved_noise
+        if kind == "z" and latent.labels is not None and labels is None and class_index is None:
+            labels = latent.labels
     if batch_size < 1:
         raise StyleforgeError(f"batch size must be at least 1, got {batch_size}")
     count = _count(kind, value)
+    if saved_noise and (noise_mode or "const") != "const":
+        raise StyleforgeError(f"noise maps replace the const noise; they cannot be used with noise mode {noise_mode!r}")
+    if any(maps.shape[0] != count for maps in saved_noise.values()):
+        raise StyleforgeError(f"the noise maps hold {next(iter(saved_noise.values())).shape[0]} rows for {count} latents")
     if kind in ("seeds", "z"):
         all_labels = labels_for(G, count, class_index, labels)
     elif class_index is not None or labels is not None:
         raise StyleforgeError("class labels only apply when mapping seeds or z (w, W+ and S already hold them)")
+    noise_mode = noise_mode or "const"
     for start in range(0, count, batch_size):
         rows = slice(start, min(start + batch_size, count))
         maps = {} if features else None
-        if kind == "styles":
-            batch_styles = [s[rows].to(device_of(G)) for s in value]
-            images = G.synthesis.from_styles(batch_styles, noise_mode=noise_mode, generator=generator,
-                                             features=maps)
-        else:
-            c = all_labels[rows] if kind in ("seeds", "z") and all_labels is not None else None
-            if kind in ("seeds", "z") and psi == 1 and maps is None and generator is None:
-                images = G(_z_rows(G, kind, value, rows), c, noise_mode=noise_mode)  # = synthesis(mapping(z))
+        with noise_maps(G, saved_noise, rows):
+            if kind == "styles":
+                batch_styles = [s[rows].to(device_of(G)) for s in value]
+                images = G.synthesis.from_styles(batch_styles, noise_mode=noise_mode, generator=generator,
+                                                 features=maps)
             else:
-                images = _synthesize(G, _ws_rows(G, kind, value, rows, psi, cutoff, c), noise_mode, generator, maps)
+                c = all_labels[rows] if kind in ("seeds", "z") and all_labels is not None else None
+                if kind in ("seeds", "z") and psi == 1 and maps is None and generator is None:
+                    images = G(_z_rows(G, kind, value, rows), c, noise_mode=noise_mode)  # = synthesis(mapping(z))
+                else:
+                    images = _synthesize(G, _ws_rows(G, kind, value, rows, psi, cutoff, c), noise_mode, generator,
+                                         maps)
         if progress is not None:
             progress(images.shape[0])
         yield Rendered(start, images, maps)
@@ -195,11 +203,12 @@ def to_ws(G, *, psi: float = 1.0, cutoff: int | None = None, class_index: int | 
     kind, value = _one_source(source)
     if kind == "styles":
         raise StyleforgeError("S cannot be turned back into W+")
-    if kind == "latent_file":
-        kind, value = "ws", load_latent_file(value, G)
-    count = _count(kind, value)
     if kind not in ("seeds", "z") and (class_index is not None or labels is not None):
         raise StyleforgeError("class labels only apply when mapping seeds or z (w, W+ and S already hold them)")
+    if kind == "latent_file":
+        ws = load_latent_file(value, G)
+        return truncate(ws, G.w_avg, psi, cutoff) if psi != 1 else ws
+    count = _count(kind, value)
     c = labels_for(G, count, class_index, labels) if kind in ("seeds", "z") else None
     with torch.no_grad():
         return _ws_rows(G, kind, value, slice(0, count), psi, cutoff, c)

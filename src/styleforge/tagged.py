@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from safetensors.torch import save_file
 
 from .errors import StyleforgeError
-from .files import atomic_path, existing_file
+from .files import atomic_path, existing_file, write_failure
 from .version import __version__
 
 MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit on the JSON header
@@ -106,7 +106,10 @@ def write_tagged(path: str | os.PathLike, file_format: str, version: int, tensor
     `file_format` / `version` / the styleforge version; atomic (nothing is left half-written)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        save_file(_cpu(tensors), str(tmp), metadata=_fields(file_format, version, metadata))
+        try:
+            save_file(_cpu(tensors), str(tmp), metadata=_fields(file_format, version, metadata))
+        except SafetensorError as error:  # e.g. a full disk, reported as safetensors' own error type
+            raise write_failure(path, error) from None
     return path
 
 

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from ..errors import StyleforgeError
 from ..files import atomic_path
 from ..metrics import evaluate, parse_metric
-from ..render import save_image
+from ..media import save_image
 from .dci import dci
 from .feature_maps import feature_grid, layer_features, layer_spikiness
 from .latent_dataset import SPACES, build_latent_dataset

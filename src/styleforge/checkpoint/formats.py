@@ -16,15 +16,14 @@ import zipfile
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 
 from . import native, training_state
+from ..devices import check_device
 from ..errors import StyleforgeError
-from ..files import atomic_path, existing_file
+from ..files import atomic_path, existing_file, write_failure
 from ..models import Generator, build_from_config
 from ..state_dict import load_state_strict
-from ..tagged import read_header
+from ..tagged import json_field, read_header, read_tagged, read_tagged_metadata, write_tagged
 from .reference import from_reference, to_reference
 from .reference_pickle import NETWORK_KEYS, load_network_pickle, network_from_pickle, read_network_pickle
 from .rosinality import (discriminator_from_rosinality, discriminator_to_rosinality,
@@ -32,6 +31,7 @@ from .rosinality import (discriminator_from_rosinality, discriminator_to_rosinal
 
 FORMATS = ("styleforge", "training-checkpoint", "reference-pickle", "rosinality", "reference-export")
 REFERENCE_EXPORT_FORMAT = "stylegan2-ada-pytorch.state_dict"
+REFERENCE_EXPORT_VERSION = 1
 # torch.save's legacy (non-zip) files start with this pickled magic number.
 _LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."
 _PICKLE_PROTOCOLS = range(2, 6)  # a pickle of protocol 2+ opens with PROTO (0x80) and its number
@@ -102,17 +102,11 @@ def _rosinality_networks(path) -> dict:
 
 
 def _reference_export(path) -> dict:
-    with safe_open(str(path), framework="pt", device="cpu") as f:
-        metadata = f.metadata() or {}
-        state = {k: f.get_tensor(k) for k in f.keys()}
+    metadata, state = read_tagged(path, REFERENCE_EXPORT_FORMAT, REFERENCE_EXPORT_VERSION, "a reference export")
     kind = metadata.get("kind")
     if kind not in ("G", "D"):
         raise StyleforgeError(f"{path}: reference export without a valid kind (G or D) in its metadata")
-    try:
-        kwargs = json.loads(metadata["init_kwargs"])
-    except (KeyError, json.JSONDecodeError):
-        raise StyleforgeError(f"{path}: reference export without readable constructor kwargs "
-                              "(metadata 'init_kwargs')") from None
+    kwargs = json_field(path, metadata, "init_kwargs")
     if not isinstance(kwargs, dict):
         raise StyleforgeError(f"{path}: the constructor kwargs in its metadata are not a JSON object")
     return {kind: from_reference(state, kwargs, kind)}
@@ -163,8 +157,8 @@ def network_keys(path: str | os.PathLike) -> list[str]:
     if fmt == "training-checkpoint":
         training_state.read_training_metadata(path)
         return list(NETWORK_KEYS)
-    with safe_open(str(path), framework="pt", device="cpu") as f:
-        return [(f.metadata() or {}).get("kind")]
+    return [read_tagged_metadata(path, REFERENCE_EXPORT_FORMAT, REFERENCE_EXPORT_VERSION, "a reference export")
+            .get("kind")]
 
 
 def load(path: str | os.PathLike, network_key: str | None = None, device: str | torch.device = "cpu"):
@@ -172,6 +166,7 @@ def load(path: str | os.PathLike, network_key: str | None = None, device: str | 
     picks one (default: G_ema, then G)."""
     if network_key is not None and network_key not in NETWORK_KEYS:
         raise StyleforgeError(f"network_key must be one of {', '.join(NETWORK_KEYS)}, got {network_key!r}")
+    device = check_device(device)
     fmt = detect_format(path)
     if fmt == "reference-pickle":  # convert only the network asked for
         pkl = read_network_pickle(path)
@@ -203,10 +198,8 @@ def export_reference(model, path: str | os.PathLike) -> Path:
     if reference_sidecar(path) == path:
         raise StyleforgeError(f"{path}: the reference export writes its kwargs to <name>.json beside the "
                               "weights; give the weights file another suffix (e.g. .safetensors)")
-    metadata = {"format": REFERENCE_EXPORT_FORMAT, "kind": model.config.kind,
-                "init_kwargs": json.dumps(kwargs)}
-    with atomic_path(path) as tmp:
-        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
+    write_tagged(path, REFERENCE_EXPORT_FORMAT, REFERENCE_EXPORT_VERSION, state,
+                 {"kind": model.config.kind, "init_kwargs": kwargs})
     with atomic_path(reference_sidecar(path)) as tmp:
         tmp.write_text(json.dumps({"kind": model.config.kind, "init_kwargs": kwargs}, indent=2))
     return path
@@ -231,5 +224,8 @@ def export_rosinality(path: str | os.PathLike, G=None, D=None, drop_clamp: bool 
         checkpoint["d"] = discriminator_to_rosinality(D, drop_clamp)
     path = Path(path)
     with atomic_path(path) as tmp:
-        torch.save(checkpoint, tmp)
+        try:
+            torch.save(checkpoint, tmp)
+        except RuntimeError as error:  # torch reports a failed write (e.g. a full disk) as RuntimeError
+            raise write_failure(path, error) from None
     return path

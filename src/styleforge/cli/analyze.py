@@ -2,7 +2,8 @@
 toyfaces attribute predictor they rest on."""
 
 from ..names import NOISE_MODES
-from .options import add_model_options, ExamplesFormatter, add_command, device_type, int_list_type, seeds_type
+from .options import (ExamplesFormatter, add_command, add_model_options, device_type, int_list_type, seed_type,
+                      seeds_type)
 
 EXAMPLES = """  styleforge analyze train-predictor --out predictor.safetensors          # a few CPU minutes
   styleforge analyze report --model toyfaces32.safetensors --predictor predictor.safetensors --outdir out/analysis
@@ -49,7 +50,7 @@ def register(commands) -> None:
             continue
         add_model_options(sub)
         sub.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
-        sub.add_argument("--seed", type=int, default=0, help="seed of the samples")
+        sub.add_argument("--seed", type=seed_type, default=0, help="seed of the samples")
         if name == "features":
             sub.add_argument("--outdir", default="out/features", help="output folder")
             continue

@@ -3,7 +3,7 @@ fixed 30 kimg (recognizable faces; ~12 min on 2 CPU cores), reports SWD, then wr
 truncation strip (ψ 1 → 0), a style-mixing grid and an interpolation GIF. With --model it only
 renders the figures."""
 
-from .options import add_command
+from .options import add_command, seed_type
 
 EXAMPLES = """  styleforge demo                                   # 30 kimg on toyfaces (~12 min on 2 cores), then figures
   styleforge demo --kimg 60 --resolution 64 --outdir out/demo64
@@ -19,5 +19,5 @@ def register(commands) -> None:
     parser.add_argument("--resolution", type=int, default=32, help="toyfaces resolution")
     parser.add_argument("--kimg", type=float, default=30.0, help="training length in thousands of images")
     parser.add_argument("--minutes", type=float, default=None, help="optional wall-time cap")
-    parser.add_argument("--seed", type=int, default=0, help="training seed")
+    parser.add_argument("--seed", type=seed_type, default=0, help="training seed")
     parser.add_argument("--model", default=None, help="skip training: render figures for this generator")

@@ -3,7 +3,9 @@ files with a figure, then applied to seeds or projected latents."""
 
 import argparse
 
-from .options import add_model_options, ExamplesFormatter, add_command, device_type, int_list_type, path_list_type, psi_type, seeds_type
+from ..names import STRENGTH_LIMIT
+from .options import (ExamplesFormatter, add_command, add_model_options, device_type, int_list_type, path_list_type,
+                      psi_type, seeds_type)
 
 EXAMPLES = """  styleforge edit sefa --model toyfaces32.safetensors --out sefa.safetensors               # weights only, instant
   styleforge edit sefa --model m.safetensors --variant rosinality --layers coarse --directions 0-9 --out sefa.safetensors
@@ -31,20 +33,25 @@ ACTIONS = {
 
 
 def strength_list_type(text: str) -> list[float]:
-    """'-3,-1.5,0,3' → floats; 'A:B:N' → N evenly spaced values from A to B."""
+    """'-3,-1.5,0,3' → floats; 'A:B:N' → N evenly spaced values from A to B; each within ±STRENGTH_LIMIT."""
     try:
         if text.count(":") == 2:
             lo, hi, n = text.split(":")
-            n = int(n)
+            lo, hi, n = float(lo), float(hi), int(n)
             if not 1 <= n <= 64:
                 raise ValueError
-            return [float(lo) + (float(hi) - float(lo)) * i / max(n - 1, 1) for i in range(n)]
-        values = [float(part) for part in text.split(",") if part.strip()]
+            values = [lo + (hi - lo) * i / max(n - 1, 1) for i in range(n)] if abs(lo) <= STRENGTH_LIMIT >= abs(hi) \
+                else [lo, hi]
+        else:
+            values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"strengths: expected numbers like '-3,0,3' or a range "
                                          f"'-3:3:7' (at most 64 values), got {text!r}") from None
-    if not values or len(values) > 64 or any(v != v or abs(v) == float("inf") for v in values):
-        raise argparse.ArgumentTypeError(f"strengths: expected 1 to 64 finite numbers, got {text!r}")
+    if not values or len(values) > 64:
+        raise argparse.ArgumentTypeError(f"strengths: expected 1 to 64 numbers, got {text!r}")
+    if not all(abs(v) <= STRENGTH_LIMIT for v in values):  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"strengths must be in -{STRENGTH_LIMIT:g}..{STRENGTH_LIMIT:g} (units of "
+                                         f"each edit's σ), got {text!r}")
     return values
 
 

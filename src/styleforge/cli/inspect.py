@@ -1,7 +1,7 @@
 """`styleforge inspect`: the architecture table of a model file."""
 
 from ..names import NETWORK_KEYS
-from .options import add_model_options, add_command
+from .options import add_command, add_model_options
 
 EXAMPLES = """  styleforge inspect --model model.safetensors
   styleforge inspect --model model.safetensors --json > layers.json

@@ -1,7 +1,7 @@
 """`styleforge new`: an untrained model from a preset, for trying things out."""
 
 from ..config import ARCHITECTURES, PRESETS
-from .options import add_command
+from .options import add_command, seed_type
 
 EXAMPLES = """  styleforge new --preset tiny --out tiny.safetensors
   styleforge new --preset small --resolution 32 --seed 3 --out small32.safetensors
@@ -18,5 +18,5 @@ def register(commands) -> None:
     parser.add_argument("--resolution", type=int, default=None, help="override the preset's resolution")
     parser.add_argument("--c-dim", type=int, default=None, help="number of classes (conditional model)")
     parser.add_argument("--arch", choices=ARCHITECTURES, default=None, help="override the architecture")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random initialization")
+    parser.add_argument("--seed", type=seed_type, default=0, help="seed of the random initialization")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out file")

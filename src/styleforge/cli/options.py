@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import StyleforgeError
-from ..names import GENERATOR_KEYS, NETWORK_KEYS, NOISE_MODES
+from ..names import GENERATOR_KEYS, MAX_SEED, NETWORK_KEYS, NOISE_MODES, PSI_LIMIT
 from ..seeds import parse_int_list, parse_seeds
 
 
@@ -50,28 +50,46 @@ def path_list_type(text: str) -> list[str]:
     return paths
 
 
-def psi_type(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"truncation psi must be a number, got {text!r}") from None
+def bounded(kind, low, high, what: str):
+    """An argparse type: a number of `kind` in [low, high] (one line naming the range otherwise)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if not low <= value <= high:  # NaN fails this too
+            shown = (low, high) if kind is int else (f"{low:g}", f"{high:g}")
+            raise argparse.ArgumentTypeError(f"{what} must be in {shown[0]}..{shown[1]}, got {text}")
+        return value
+    parse.__name__ = f"{what.replace(' ', '_')}_type"
+    return parse
+
+
+MAX_GRID_SIDE = 16  # rows or columns of loops side by side in one video
+
+
+def grid_type(text: str) -> tuple[int, int]:
+    """'2x3' → (2, 3): rows x columns, each 1..MAX_GRID_SIDE."""
+    rows, _, cols = text.lower().partition("x")
+    if not (rows.isdigit() and cols.isdigit() and 1 <= int(rows) <= MAX_GRID_SIDE and 1 <= int(cols) <= MAX_GRID_SIDE):
+        raise argparse.ArgumentTypeError(f"--grid must look like 2x3 (rows x columns, each 1..{MAX_GRID_SIDE}), "
+                                         f"got {text!r}")
+    return int(rows), int(cols)
+
+
+psi_type = bounded(float, -PSI_LIMIT, PSI_LIMIT, "truncation psi")
+seed_type = bounded(int, 0, MAX_SEED, "seed")
 
 
 def device_type(text: str) -> str:
     """A torch device that exists here: 'cpu', 'cuda', 'cuda:1', 'mps'."""
-    import torch  # on use: cli/ stays free of torch at import time, so --help and usage errors are instant
+    from ..devices import check_device  # on use: cli/ stays free of torch at import time (instant --help)
 
     try:
-        device = torch.device(text)
-    except RuntimeError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a torch device (e.g. cpu, cuda, cuda:1)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise argparse.ArgumentTypeError("CUDA is not available on this machine (this torch build or driver); "
-                                         "use --device cpu")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise argparse.ArgumentTypeError(f"{text}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise argparse.ArgumentTypeError("MPS is not available on this machine; use --device cpu")
+        check_device(text)
+    except StyleforgeError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("; use cpu", "; use --device cpu")) from None
     return text
 
 
@@ -129,8 +147,9 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser)
     parser.add_argument("--trunc", type=psi_type, default=1.0, metavar="PSI",
                         help="truncation psi (1 = none, 0 = the average face)")
-    parser.add_argument("--noise-mode", choices=NOISE_MODES, default="const",
-                        help="per-pixel noise: the model's fixed noise, fresh noise, or none")
+    parser.add_argument("--noise-mode", choices=NOISE_MODES, default=None,
+                        help="per-pixel noise: the model's fixed noise, fresh noise, or none (default: const, "
+                             "or the noise maps a projection saved with its latents)")
     parser.add_argument("--class", dest="class_index", type=int, default=None, metavar="C",
                         help="class index for conditional models")
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")

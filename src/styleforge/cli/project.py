@@ -1,6 +1,6 @@
 """`styleforge project`: find the W or W+ latent of real images (StyleGAN2 App. D; Image2StyleGAN)."""
 
-from .options import add_model_options, add_command, add_projection_options, device_type
+from .options import add_command, add_model_options, add_projection_options, device_type, seed_type
 
 EXAMPLES = """  styleforge project --model ffhq.safetensors --target face.png --outdir out
   styleforge project --model ffhq.pkl --target faces/ --space w+ --steps 500 --outdir out --device cuda
@@ -21,7 +21,7 @@ def register(commands) -> None:
     parser.add_argument("--outdir", default="out/projection", help="output folder")
     parser.add_argument("--space", choices=["w", "w+"], default="w", help="one w for all layers, or one per layer")
     parser.add_argument("--steps", type=int, default=1000, help="optimization steps")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the noise maps and w noise")
+    parser.add_argument("--seed", type=seed_type, default=0, help="seed of the noise maps and w noise")
     parser.add_argument("--batch", type=int, default=8, help="targets projected together")
     add_projection_options(parser)
     parser.add_argument("--save-video", action="store_true", help="also write proj.mp4 (target | projection)")

@@ -2,7 +2,7 @@
 
 from ..config import FAMILIES
 from ..train.config import PRECISIONS, TRAINING_PRESETS
-from .options import add_command, device_type
+from .options import add_command, device_type, seed_type
 
 EXAMPLES = """  styleforge train --data toyfaces --preset small --kimg 200 --outdir runs
   styleforge train --data ~/datasets/ffhq256.zip --preset paper256 --kimg 25000 --mirror --outdir runs
@@ -42,7 +42,7 @@ def register(commands) -> None:
     parser.add_argument("--metrics", default=None,
                         help="metrics at each snapshot, e.g. swd1k,msssim1k, or 'none' (default: the preset's; 'auto' = fid50k_full on CUDA with Inception weights on disk, else swd1k)")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop cleanly after this wall time")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=seed_type, default=None, help="random seed (default: 0)")
     parser.add_argument("--resume", default=None, metavar="auto|PATH",
                         help="'auto' (latest run in --outdir), a run directory or a checkpoint")
     parser.add_argument("--init-from", default=None, metavar="MODEL", help="start from a pretrained model")

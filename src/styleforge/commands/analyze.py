@@ -13,7 +13,7 @@ from ..analysis import (analysis_report, build_latent_dataset, dci, droplet_comp
 from ..data import ToyFaces
 from ..errors import StyleforgeError
 from ..files import check_destination
-from ..render import save_image
+from ..media import save_image
 from .common import load_generator, output_dir, progress_bar
 
 SPACE_LABELS = {"z": "Z", "w": "W", "wplus": "W+", "s": "S"}

@@ -9,7 +9,7 @@ from ..data import ToyFaces
 from ..generate import generate, style_mixing, truncation_strip
 from ..latents import rows_for_resolutions
 from ..metrics import append_result, evaluate, parse_metric
-from ..render import interpolation_frames, labeled_grid, make_grid, save_gif, save_image, to_uint8
+from ..media import interpolation_frames, labeled_grid, make_grid, save_gif, save_image, to_uint8
 from ..train import train, training_config
 from .common import load_generator, output_dir
 from .train import progress_printer

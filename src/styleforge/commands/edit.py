@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
 
 from ..analysis import build_latent_dataset, load_predictor, open_latent_dataset
 from ..edit import (apply_edits, attribute_edits, comparison_table, edit_effects, edit_strip_images, format_table,
@@ -19,12 +18,16 @@ from ..edit.effects import method_label
 from ..edit.stylespace import channel_names
 from ..errors import StyleforgeError
 from ..files import atomic_path, check_destination
-from ..latents import z_from_seeds
-from ..pipeline import load_latent_file, render
-from ..render import make_grid, save_image, to_uint8, write_video
+from ..latent_files import SPACE_NAMES, latent_for, save_latents
+from ..latents import styles_to_vector, z_from_seeds
+from ..names import STRENGTH_LIMIT
+from ..pipeline import device_of, load_latent_file, open_latent_file, render
+from ..media import make_grid, save_image, to_uint8, write_video
 from .common import load_generator, progress_bar
 
-VERIFY_SEEDS = list(range(1000, 1032))  # held out from `edit compare`'s default seeds 0-63
+VERIFY_SEEDS = list(range(1000, 1032))
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".mp4", ".webp")
+MAX_FIGURE_LATENTS = 256  # latents in one `edit apply` figure (each a block of edits × strengths)  # held out from `edit compare`'s default seeds 0-63
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,8 +88,9 @@ def _parse_edit_spec(spec: str) -> tuple[str, str | None, float | None]:
             strength, spec = float(tail), head
         except ValueError:
             raise StyleforgeError(f"--edit {spec}: the part after '=' must be a strength number") from None
-        if not np.isfinite(strength):
-            raise StyleforgeError(f"--edit {spec}: the strength must be finite")
+        if not abs(strength) <= STRENGTH_LIMIT:  # NaN fails this too
+            raise StyleforgeError(f"--edit {spec}: the strength must be in -{STRENGTH_LIMIT:g}..{STRENGTH_LIMIT:g} "
+                                  "(units of the edit's σ)")
     which = None
     if not Path(spec).exists() and ":" in spec:
         spec, which = spec.rsplit(":", 1)
@@ -107,10 +111,18 @@ def _load_specs(specs: list[str], G) -> list[tuple[object, float | None]]:
 # Outputs
 
 def _outputs(args) -> Path | None:
-    check_destination(args.out, args.force, "--out")
+    """The figure's path; the edit file and the figure never land on one path."""
+    out = Path(args.out)
+    if out.suffix.lower() in IMAGE_SUFFIXES:
+        raise StyleforgeError(f"--out {out} names an image, but --out is the edit file (safetensors): "
+                              f"give e.g. --out {out.with_suffix('.safetensors')} (the figure goes to "
+                              f"{out.with_suffix('.png')})")
+    check_destination(out, args.force, "--out")
     if args.no_figure:
         return None
-    figure = Path(args.figure) if args.figure else Path(args.out).with_suffix(".png")
+    figure = Path(args.figure) if args.figure else out.with_suffix(".png")
+    if figure.resolve() == out.resolve():
+        raise StyleforgeError(f"--figure {figure} is the edit file's path; give the figure another name")
     check_destination(figure, args.force, "--figure")
     return figure
 
@@ -221,10 +233,16 @@ def _stylespace(args, G) -> int:
 
 
 def _latents_to_edit(args, G):
+    """({'z': …} or {'ws': …}, count, noise maps of the latent files or None)."""
+    device = device_of(G)
     if args.seeds is not None:
-        return {"z": z_from_seeds(args.seeds, G.z_dim, next(G.parameters()).device)}, len(args.seeds)
-    ws = torch.cat([load_latent_file(f, G) for f in args.projected_w]).to(next(G.parameters()).device)
-    return {"ws": ws}, len(ws)
+        return {"z": z_from_seeds(args.seeds, G.z_dim, device)}, len(args.seeds), None
+    files = [open_latent_file(f, G) for f in args.projected_w]
+    ws = torch.cat([load_latent_file(latent, G) for latent in files]).to(device)
+    noise = None
+    if all(latent.noise for latent in files):  # projections keep their optimized noise maps
+        noise = {name: torch.cat([latent.noise[name] for latent in files]) for name in files[0].noise}
+    return {"ws": ws}, len(ws), noise
 
 
 def _apply(args, G) -> int:
@@ -237,18 +255,21 @@ def _apply(args, G) -> int:
     swept = [e for e, s in chosen if s is None]
     if args.video and not swept:
         raise StyleforgeError("--video sweeps a strength: give at least one --edit without =STRENGTH")
-    source, count = _latents_to_edit(args, G)
+    if len(args.seeds or args.projected_w or []) > MAX_FIGURE_LATENTS:
+        raise StyleforgeError(f"edit apply draws one figure: at most {MAX_FIGURE_LATENTS} latents (got "
+                              f"{len(args.seeds or args.projected_w)}); split the seeds into several runs")
+    source, count, noise = _latents_to_edit(args, G)
     strengths = args.strengths if swept else [0.0]
-    cells = edit_strip_images(G, swept, strengths, psi=args.trunc, fixed=tuple(fixed), **source)
+    cells = edit_strip_images(G, swept, strengths, psi=args.trunc, fixed=tuple(fixed), noise=noise, **source)
     save_image(_figure(cells), args.out)
     print(f"wrote {args.out}: {count} latents × {cells.shape[1]} edits × {len(strengths)} strengths")
     last = fixed + ([(swept[0], strengths[-1])] if swept else [])
     if args.save_latents:
         edited = apply_edits(G, last, psi=args.trunc, **source)
-        tensors = {"ws": edited["ws"].cpu()} if "ws" in edited else {"s": torch.cat(edited["styles"], 1).cpu()}
-        with atomic_path(args.save_latents) as tmp:
-            save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
-        print(f"wrote {args.save_latents} ({next(iter(tensors))}, strength {strengths[-1]:g})")
+        space, codes = ("ws", edited["ws"]) if "ws" in edited else ("s", styles_to_vector(edited["styles"]))
+        save_latents(args.save_latents, latent_for(G, space, codes, noise=noise, info={
+            "edits": [{"name": e.name, "method": e.method, "strength": s} for e, s in last]}))
+        print(f"wrote {args.save_latents} ({SPACE_NAMES[space]}, strength {strengths[-1]:g})")
     if args.video:
         lo, hi = min(strengths), max(strengths)
         steps = [lo + (hi - lo) * i / 59 for i in range(60)]
@@ -256,8 +277,8 @@ def _apply(args, G) -> int:
 
         def frames():
             for strength in steps:
-                images = render(G, device="cpu", **apply_edits(G, fixed + [(swept[0], strength)], psi=args.trunc,
-                                                                  **source))
+                images = render(G, device="cpu", noise=noise, **apply_edits(G, fixed + [(swept[0], strength)],
+                                                                            psi=args.trunc, **source))
                 yield make_grid(to_uint8(images), cols=min(count, 4))
         written = write_video(frames(), args.video, fps=30, scale=max(1, 256 // (G.img_resolution * min(count, 4))))
         print(f"wrote {args.video}: {written} frames sweeping {swept[0].name} from {lo:g} to {hi:g} and back")

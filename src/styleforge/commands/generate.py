@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import StyleforgeError
 from ..pipeline import render, render_batches
-from ..render import make_grid, save_image, to_uint8
+from ..media import make_grid, save_image, to_uint8
 from .common import check_class, load_generator, output_dir, progress_bar
 
 MAX_GRID = 1024  # images in one grid.png (kept in memory until the end)

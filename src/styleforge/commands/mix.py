@@ -2,7 +2,7 @@
 
 from ..errors import StyleforgeError
 from ..generate import style_mixing
-from ..render import labeled_grid, save_image, to_uint8
+from ..media import labeled_grid, save_image, to_uint8
 from .common import check_class, load_generator, output_dir
 
 def run(args) -> int:

@@ -10,7 +10,7 @@ import torch
 from ..errors import StyleforgeError
 from ..projection import ProjectionSettings, image_distance, project
 from ..projection.files import load_target, save_projection, target_paths
-from ..render import make_grid, to_uint8, write_video
+from ..media import make_grid, to_uint8, write_video
 from .common import load_generator, output_dir, progress_bar
 
 
@@ -55,7 +55,7 @@ def run(args) -> int:
                       "distance": float(final[position]), "distance_kind": result.distance_kind,
                       "distance_description": distance.description, "seed": args.seed,
                       "seconds": seconds, "targets_in_batch": len(chunk), "model": str(args.model)}
-            written = save_projection(folder, result, position, batch[position], record)
+            written = save_projection(folder, G, result, position, batch[position], record)
             if args.save_video:
                 video = folder / "proj.mp4"
                 write_video(_video_frames(batch[position], result.frames, position), video, fps=30,

@@ -4,6 +4,7 @@ import sys
 
 from ..edit import load_edits
 from ..errors import StyleforgeError
+from ..latent_files import read_latents
 from ..web import Explorer
 from .common import load_generator
 
@@ -23,9 +24,13 @@ def run(args) -> int:
     G = load_generator(args.model, args.device, args.network_key)
     edits = [edit for path in (args.edits.split(",") if args.edits else []) for edit in load_edits(path.strip())]
     explorer = Explorer(G, edits)
+    shown = [(path, job_id) for path in args.projected_w or []
+             for job_id in explorer.add_latents(read_latents(path), path)]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: --host {args.host} makes the explorer reachable from other machines; it has no "
               "login — prefer an SSH tunnel to 127.0.0.1", file=sys.stderr)
     print(f"styleforge explorer for {args.model}: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    for path, job_id in shown:
+        print(f"  {path}: http://{args.host}:{args.port}/?projection={job_id}", flush=True)
     uvicorn.run(create_app(explorer), host=args.host, port=args.port, log_level="warning")
     return 0

@@ -1,23 +1,16 @@
 """`styleforge video`: keyframes from seeds and latent files, interpolated and streamed to the
 encoder (options: cli/video.py)."""
 
-import re
-
 import torch
 
 from ..errors import StyleforgeError
 from ..files import check_destination
 from ..latents import z_from_seeds
 from ..pipeline import load_latent_file, to_ws
-from ..render import loop_frames, write_video
+from ..media import loop_frames, write_video
 from .common import load_generator, progress_bar
 
-
-def _grid(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d+)x(\d+)", text)
-    if not match or int(match[1]) < 1 or int(match[2]) < 1:
-        raise StyleforgeError(f"--grid must look like 2x3 (rows x columns), got {text!r}")
-    return int(match[1]), int(match[2])
+MAX_FRAME_SIDE = 8192  # pixels on a frame's longer side (an 8K frame; H.264 levels go no further)
 
 
 def _keyframes(G, args) -> torch.Tensor:
@@ -35,17 +28,19 @@ def _keyframes(G, args) -> torch.Tensor:
 def run(args) -> int:
     if args.seeds is None and not args.projected_w:
         raise StyleforgeError("give keyframes: --seeds and/or --projected-w")
-    if args.frames_per_step < 1 or args.fps < 1 or args.scale < 0:
-        raise StyleforgeError("--frames-per-step and --fps must be at least 1, --scale at least 0")
-    rows, cols = _grid(args.grid)
+    rows, cols = args.grid
     check_destination(args.out, args.force, "--out")
-    G = load_generator(args.model, args.device)
+    G = load_generator(args.model, args.device, args.network_key)
     if G.c_dim:
         raise StyleforgeError("videos are for unconditional generators")
     keys = _keyframes(G, args)
     if len(keys) < 2:
         raise StyleforgeError("a video needs at least 2 keyframes")
     scale = args.scale or max(1, 256 // (G.img_resolution * max(rows, cols)))
+    side = G.img_resolution * max(rows, cols) * scale
+    if side > MAX_FRAME_SIDE:
+        raise StyleforgeError(f"frames would be {side:,} px wide ({max(rows, cols)} × {G.img_resolution} px × scale "
+                              f"{scale}); at most {MAX_FRAME_SIDE:,}: lower --scale or --grid")
     total = len(keys) * args.frames_per_step
     with progress_bar(total, "video") as bar:
         def counted():

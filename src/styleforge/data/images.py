@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -16,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import StyleforgeError
 
+MAX_IMAGE_PIXELS = 100_000_000  # an image declaring more is refused before decoding (12k × 8k photos pass)
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -60,12 +63,25 @@ class _Source:
             self.zip = zipfile.ZipFile(self.path)
 
 
-def read_image(data: bytes, name: str) -> Image.Image:
-    """A fully decoded PIL image, or a clear error naming the file."""
+def read_image(data: bytes, name: str, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """A fully decoded PIL image, or a clear error naming the file; an image that declares more than
+    `max_pixels` is refused before anything is decoded (a small file can declare 30000×30000)."""
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies below
+            image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width * height > max_pixels:
+            raise StyleforgeError(f"{name}: declares {width}×{height} pixels; at most {max_pixels:,} are read "
+                                  "(resize it first)")
         image.load()
         return image
+    except StyleforgeError:
+        raise
+    except Image.DecompressionBombError as error:  # beyond PIL's own hard limit, raised by open()
+        size = re.search(r"\((\d+) pixels\)", str(error))
+        raise StyleforgeError(f"{name}: declares {int(size[1]):,} pixels; at most {max_pixels:,} are read "
+                              "(resize it first)" if size else f"{name}: too many pixels to read") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise StyleforgeError(f"{name}: {image_error(error)}") from None
 

@@ -8,7 +8,6 @@ truncation), then W edits on their W+ rows, then S edits on the styles.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 

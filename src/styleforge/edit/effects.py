@@ -101,9 +101,10 @@ def format_table(rows: list[dict]) -> str:
 @torch.no_grad()
 def edit_strip_images(G, edits: list[Edit], strengths: list[float], *, z: torch.Tensor | None = None,
                       ws: torch.Tensor | None = None, psi: float = 1.0, fixed: tuple = (),
-                      batch_size: int = 16) -> torch.Tensor:
+                      batch_size: int = 16, noise: dict | None = None) -> torch.Tensor:
     """Images [L, E, S, C, H, W] for L latents (z or W+), E edits, S strengths: the figure's cells, each
-    with the `fixed` (edit, strength) pairs composed in. Without edits: one cell of the fixed ones alone."""
+    with the `fixed` (edit, strength) pairs composed in. Without edits: one cell of the fixed ones alone.
+    `noise`: the latents' own noise maps (a projection's), {layer: [L, 1, r, r]}."""
     count = (z if z is not None else ws).shape[0]
     rows, strengths = (edits, strengths) if edits else ([None], [0.0])
     cells = []
@@ -112,6 +113,6 @@ def edit_strip_images(G, edits: list[Edit], strengths: list[float], *, z: torch.
         for strength in strengths:
             chosen = list(fixed) + ([(edit, strength)] if edit is not None else [])
             latents = apply_edits(G, chosen, z=z, ws=ws, psi=psi)
-            row.append(render(G, batch_size=batch_size, device="cpu", **latents))
+            row.append(render(G, batch_size=batch_size, device="cpu", noise=noise, **latents))
         cells.append(torch.stack(row, 1))          # [L, S, C, H, W]
     return torch.stack(cells, 1).reshape(count, len(rows), len(strengths), *cells[0].shape[2:])

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from safetensors.torch import save_file
 
 from ..data.images import IMAGE_EXTENSIONS, image_channels, read_image, to_8bit
 from ..errors import StyleforgeError
 from ..files import atomic_path
-from ..render import save_image, to_uint8
+from ..latent_files import LatentFile, latent_for, save_latents
+from ..pipeline import render
+from ..media import save_image, to_uint8
 from .projector import Projection
 
 MIN_TARGET_SIZE = 8  # pixels on the short side
@@ -64,24 +65,29 @@ def target_from_image(image: Image.Image, name: str, G, note: Callable[[str], No
     return torch.from_numpy(array.copy()) / 127.5 - 1
 
 
-def save_projection(outdir: Path, projection: Projection, index: int, target: torch.Tensor,
+def projection_latent(G, projection: Projection, index: int) -> LatentFile:
+    """Target `index` of a projection as a latent file: its W+ codes and optimized noise maps."""
+    rows = slice(index, index + 1)
+    return latent_for(G, "ws", projection.ws[rows], noise={k: v[rows] for k, v in projection.noise.items()},
+                      info={"projection_space": projection.space, "distance_kind": projection.distance_kind})
+
+
+def save_projection(outdir: Path, G, projection: Projection, index: int, target: torch.Tensor,
                     record: dict) -> list[Path]:
     """The files of target `index` in `outdir`: projected_w.npz (key 'w', [1, num_ws, w_dim], as the
-    reference writes it), projected.safetensors ('ws' and the noise maps 'noise.<layer>'),
-    target.png, proj.png, projection.json."""
+    reference writes it), projected.safetensors (our latent file: W+ and the noise maps), target.png,
+    proj.png (rendered from that latent file as every command renders it, so a re-render gives the
+    same pixels), projection.json."""
     outdir.mkdir(parents=True, exist_ok=True)
-    ws = projection.ws[index:index + 1].contiguous()
+    latent = projection_latent(G, projection, index)
     written = [outdir / "projected_w.npz", outdir / "projected.safetensors", outdir / "target.png",
                outdir / "proj.png", outdir / "projection.json"]
     with atomic_path(written[0]) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, w=ws.numpy())
-    tensors = {"ws": ws, **{f"noise.{name}": maps[index:index + 1].contiguous()
-                            for name, maps in projection.noise.items()}}
-    with atomic_path(written[1]) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": "styleforge.latent", "space": projection.space})
+            np.savez(f, w=latent.latent.numpy())
+    save_latents(written[1], latent)
     save_image(to_uint8(target[None])[0], written[2])
-    save_image(to_uint8(projection.images[index:index + 1])[0], written[3])
+    save_image(to_uint8(render(G, latent_file=latent, device="cpu"))[0], written[3])
     with atomic_path(written[4]) as tmp:
         tmp.write_text(json.dumps(record, indent=2))
     return written

@@ -23,8 +23,9 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import StyleforgeError
+from ..latent_files import noise_layers
 from ..latents import z_from_seeds
-from ..pipeline import device_of, labels_for
+from ..pipeline import device_of, labels_for, render
 from .distance import ImageDistance, pixel_distance
 
 SPACES = ("w", "w+")
@@ -58,12 +59,6 @@ class Projection:
     space: str
     distance_kind: str
     frames: list = field(default_factory=list)   # (step, images [B, C, R, R]) every `frame_every` steps
-
-
-def noise_layers(G) -> dict:
-    """{name: SynthesisLayer} of every layer with a noise input, in synthesis order."""
-    return {name: module for name, module in G.synthesis.named_modules()
-            if hasattr(module, "noise_const") and getattr(module, "use_noise", False)}
 
 
 W_STATISTICS_SEED = 123  # the reference projector draws its w_avg samples from RandomState(123)
@@ -183,9 +178,4 @@ def project(G, target: torch.Tensor, space: str = "w", distance: ImageDistance |
 
 def render_projection(G, projection: Projection) -> torch.Tensor:
     """The reconstructions of a projection on G with its optimized noise maps (as `project` returns)."""
-    G = copy.deepcopy(G).eval()
-    for name, layer in noise_layers(G).items():
-        if name in projection.noise:
-            layer.noise_const = projection.noise[name].to(device_of(G))
-    with torch.no_grad():
-        return G.synthesis(projection.ws.to(device_of(G)), noise_mode="const").cpu()
+    return render(G, ws=projection.ws, noise=projection.noise, device="cpu")

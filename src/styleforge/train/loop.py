@@ -33,7 +33,7 @@ from ..latents import z_from_seeds
 from ..metrics import append_result, evaluate, parse_metric, require_weights, resolve_auto, work
 from ..models import Discriminator, Generator
 from ..pipeline import render
-from ..render import make_grid, save_image, to_uint8
+from ..media import make_grid, save_image, to_uint8
 from . import distributed
 from .config import TRAINING_PRESETS, TrainingConfig
 from .reals import RealImages

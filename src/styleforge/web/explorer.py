@@ -16,24 +16,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from PIL import Image
-from safetensors.torch import save as save_tensors
 
 from ..analysis.feature_maps import feature_grid
 from ..data.images import read_image
 from ..edit import Edit, apply_edits
 from ..edit.edits import LAYER_GROUPS
 from ..errors import StyleforgeError
+from ..latent_files import LatentFile, latent_for, latents_bytes, noise_maps
 from ..latents import (crossover_mask, layers_mask, lerp, rows_for_resolutions, styles_to_vector, truncate,
                        z_from_seeds)
-from ..names import NOISE_MODES
-from ..pipeline import device_of
+from ..names import MAX_SEED, NOISE_MODES, STRENGTH_LIMIT
+from ..pipeline import device_of, load_latent_file
 from ..projection import ProjectionSettings, project
 from ..projection.files import target_from_image
-from ..render import to_uint8
+from ..media import to_uint8
 
-MAX_SEED = 2 ** 32 - 1
 PSI_RANGE = (-2.0, 2.0)
-STRENGTH_LIMIT = 20.0
 MAX_EDITS = 16
 MAX_UPLOAD_BYTES = 20 * 2 ** 20
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -127,6 +125,7 @@ class ProjectionJob:
     done: bool = False
     error: str | None = None
     ws: torch.Tensor | None = None
+    noise: dict = field(default_factory=dict)    # the optimized noise maps {layer: [1, 1, r, r]}
     notes: list = field(default_factory=list)
 
     def status(self) -> dict:
@@ -225,11 +224,11 @@ class Explorer:
         return ws
 
     def _base_ws(self, view: View) -> torch.Tensor:
-        """The unedited W+ of a view: seed (or projection) → interpolation → mixing → truncation."""
+        """The unedited W+ of a view: seed → interpolation → mixing → truncation; a projection is the
+        latent it found (never truncated: ψ applies to sampled latents)."""
         if view.projection is not None:
-            ws = self.projections[view.projection].ws.to(self.device)
-        else:
-            ws = self._mapped(view.seed)
+            return self.projections[view.projection].ws.to(self.device)
+        ws = self._mapped(view.seed)
         if view.lerp_to is not None:
             ws = lerp(ws, self._mapped(view.lerp_to), view.t)
         if view.mix is not None:
@@ -255,11 +254,18 @@ class Explorer:
         return edited["styles"] if "styles" in edited else self.G.styles(edited["ws"])
 
     # -- products (run on the worker) -------------------------------------------------------------
+    def _noise(self, view: View) -> dict:
+        """A projection's optimized noise maps (with the `const` noise mode), else none."""
+        if view.projection is None or view.noise != "const":
+            return {}
+        return self.projections[view.projection].noise
+
     @torch.no_grad()
     def _synthesize(self, view: View, features: dict | None = None) -> torch.Tensor:
         generator = torch.Generator(device=self.device).manual_seed(view.seed) if view.noise == "random" else None
-        return self.G.synthesis.from_styles(self.styles_for(view), noise_mode=view.noise, generator=generator,
-                                            features=features)
+        with noise_maps(self.G, self._noise(view)):
+            return self.G.synthesis.from_styles(self.styles_for(view), noise_mode=view.noise, generator=generator,
+                                                features=features)
 
     def image(self, view: View) -> bytes:
         """PNG bytes of the view's image."""
@@ -274,12 +280,15 @@ class Explorer:
         return png(feature_grid(maps[layer][0].cpu()))
 
     def latent(self, view: View, space: str) -> bytes:
-        """safetensors bytes: 'ws' [1, num_ws, w_dim] (W+) or 's' [1, s_dim] (S)."""
+        """A latent file's bytes (`latent_files`): W+ [1, num_ws, w_dim] or S [1, s_dim], with a
+        projection's noise maps."""
         if space == "wplus":
-            return save_tensors({"ws": self.ws_for(view).cpu().contiguous()})
-        if space == "s":
-            return save_tensors({"s": styles_to_vector(self.styles_for(view)).cpu().contiguous()})
-        raise StyleforgeError(f"space must be wplus or s, got {space!r}")
+            latent = latent_for(self.G, "ws", self.ws_for(view), noise=self._noise(view))
+        elif space == "s":
+            latent = latent_for(self.G, "s", styles_to_vector(self.styles_for(view)), noise=self._noise(view))
+        else:
+            raise StyleforgeError(f"space must be wplus or s, got {space!r}")
+        return latents_bytes(latent)
 
     # -- projection ------------------------------------------------------------------------------
     def start_projection(self, data: bytes, steps: int, name: str = "upload") -> str:
@@ -290,15 +299,9 @@ class Explorer:
             raise StyleforgeError(f"steps must be in 1..{MAX_PROJECTION_STEPS}, got {steps}")
         if any(not job.done for job in self.projections.values()):
             raise StyleforgeError("a projection is already running; wait for it to finish")
-        try:
-            with Image.open(io.BytesIO(data)) as probe:
-                width, height = probe.size
-        except Exception:  # PIL raises many types for non-images; all mean the same to the user
-            raise StyleforgeError("the upload is not an image format PIL can read") from None
-        if width * height > MAX_UPLOAD_PIXELS:
-            raise StyleforgeError(f"the upload has {width}×{height} pixels; at most {MAX_UPLOAD_PIXELS:,} are accepted")
+        image = read_image(data, "the upload", max_pixels=MAX_UPLOAD_PIXELS)
         job = ProjectionJob(steps=steps)
-        target = target_from_image(read_image(data, name), name, self.G, note=job.notes.append)
+        target = target_from_image(image, name, self.G, note=job.notes.append)
         job_id = uuid.uuid4().hex[:12]
         self.projections[job_id] = job
         if len(self.projections) > 32:  # keep the newest finished projections only
@@ -312,13 +315,28 @@ class Explorer:
             try:
                 result = project(self.G, target, space="w", settings=ProjectionSettings(steps=steps,
                                  w_avg_samples=2000), progress=progress)
-                job.ws = result.ws
+                job.ws, job.noise = result.ws, result.noise
             except Exception as error:  # reported to the page; the server keeps running
                 job.error = str(error).splitlines()[0] if str(error) else type(error).__name__
             finally:
                 job.done = True
         self.projector.submit(run)
         return job_id
+
+    def add_latents(self, latent: LatentFile, name: str) -> list[str]:
+        """Show the codes of a latent file (z, W or W+, e.g. a saved projection with its noise maps) as
+        finished projections, one per row; returns their ids (`?projection=ID`)."""
+        if latent.space == "s":
+            raise StyleforgeError(f"{name} holds S codes; the explorer starts from W+ (give a W or W+ latent file)")
+        ws = load_latent_file(latent, self.G).cpu()
+        ids = []
+        for row in range(ws.shape[0]):
+            job_id = uuid.uuid4().hex[:12]
+            self.projections[job_id] = ProjectionJob(
+                steps=0, done=True, ws=ws[row:row + 1], notes=[f"from {name}"],
+                noise={k: v[row:row + 1] for k, v in latent.noise.items()})
+            ids.append(job_id)
+        return ids
 
     def close(self) -> None:
         self.worker.shutdown(wait=False, cancel_futures=True)

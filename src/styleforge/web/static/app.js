@@ -119,6 +119,12 @@ async function start() {
     label.append(slider);
     $("edits").append(label);
   }
+  const shown = new URLSearchParams(location.search).get("projection");  // e.g. serve --projected-w FILE
+  if (shown) {
+    projection = shown;
+    $("use-projection").disabled = false;
+    $("use-projection").checked = true;
+  }
   for (const id of ["seed", "mix-seed", "lerp-seed", "noise", "mix-on", "lerp-on", "use-projection"])
     $(id).addEventListener("change", schedule);
   $("psi").oninput = () => { output("psi", $("psi").value); schedule(); };

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from ..errors import StyleforgeError
-from ..files import atomic_path
+from ..files import atomic_path, write_failure
 from ..latents import lerp, slerp
 from ..pipeline import render, to_ws
 from .grid import make_grid, to_uint8
@@ -83,16 +83,33 @@ def write_video(frames, path: str | os.PathLike, fps: int = 30, scale: int = 1) 
                 if writer is None:
                     writer = imageio_ffmpeg.write_frames(str(tmp), (frame.shape[1], frame.shape[0]), fps=fps,
                                                          codec="libx264", pix_fmt_out="yuv420p", quality=8,
-                                                         output_params=["-f", "mp4"], macro_block_size=1)
+                                                         output_params=["-f", "mp4"], macro_block_size=1,
+                                                         ffmpeg_log_level="quiet")
                     writer.send(None)  # start the encoder
                 writer.send(np.ascontiguousarray(frame))
                 count += 1
+            if writer is not None:
+                writer.close()
+        except (OSError, RuntimeError) as error:  # ffmpeg died (e.g. a full disk): its pipe broke
+            raise write_failure(path, error) from None
         finally:
             if writer is not None:
                 writer.close()
         if count == 0:
             raise StyleforgeError("no frames to write")
+        _check_complete(tmp, path, count)
     return count
+
+
+def _check_complete(tmp: Path, path: Path, count: int) -> None:
+    """ffmpeg exits quietly when the disk fills: read the written file back before it replaces `path`."""
+    try:
+        frames, _ = imageio_ffmpeg.count_frames_and_secs(str(tmp))
+    except (RuntimeError, OSError, ValueError):  # ffmpeg could not parse it
+        frames = 0
+    if frames != count:
+        raise StyleforgeError(f"could not write {path}: the video came out incomplete ({frames} of {count} frames; "
+                              "is the disk full?)")
 
 
 def read_video_frames(path: str | os.PathLike) -> list[np.ndarray]:

@@ -1,0 +1,239 @@
+"""Every file styleforge writes comes back (issue: "styleforge refuses about 1 in 256 of its own
+files"): format detection by what each format guarantees, over header lengths that start with every
+possible byte; exports other code opens (a default torch.load); a training run's G, D and G_ema
+exported into every layout and read back exactly; --network given a model path."""
+
+import random
+
+import pytest
+import torch
+
+import styleforge as sf
+import styleforge.tagged as tagged
+from styleforge.analysis import load_predictor, save_predictor
+from styleforge.analysis.predictor import AttributePredictor, PredictorConfig
+from styleforge.checkpoint import detect_format, export_reference, export_rosinality, load, load_networks
+from styleforge.checkpoint.training_state import Counters, read_training_state, save_training_state
+from styleforge.cli import main
+from styleforge.edit import Edit, load_edits, save_edits
+from styleforge.latent_files import latent_for, read_latents, save_latents
+from styleforge.train import training_config
+
+from helpers import tiny
+
+# safetensors pads its JSON header to a multiple of 8 bytes, so a header length's first byte is one of
+# these 32 values; version strings 8 characters apart move the header through all of them.
+REACHABLE = set(range(0, 256, 8))
+PADDINGS = range(0, 256, 8)
+
+
+def _randomize(model, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for value in model.state_dict().values():
+            if value.is_floating_point():
+                value.copy_(torch.randn(value.shape, generator=g) * 3)
+    return model
+
+
+def _same_state(a, b) -> bool:
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def _first_byte(path) -> int:
+    with open(path, "rb") as f:
+        return f.read(1)[0]
+
+
+def _write_read(monkeypatch, tmp_path, write, read_back):
+    """write(path, i) for every padding of the version string, then read_back(path, i); returns the
+    first bytes seen (REACHABLE when the header lengths covered every residue)."""
+    seen = set()
+    for i in PADDINGS:
+        monkeypatch.setattr(tagged, "__version__", "0.1.0+" + "x" * i)
+        path = tmp_path / f"f{i % 7}.safetensors"
+        write(path, i)
+        seen.add(_first_byte(path))
+        read_back(path, i)
+    return seen
+
+
+def test_models_of_every_header_length_load(monkeypatch, tmp_path):
+    G, D = tiny("G", c_dim=3), tiny("D", c_dim=3)
+    for model, kind in ((G, "G"), (D, "D")):
+        def write(path, i):
+            sf.save(_randomize(model, i), path)
+
+        def read_back(path, i):
+            assert detect_format(path) == "styleforge"
+            assert _same_state(sf.load(path), model)
+        assert _write_read(monkeypatch, tmp_path, write, read_back) == REACHABLE, kind
+
+
+def test_reference_exports_of_every_header_length_load(monkeypatch, tmp_path):
+    G = tiny("G")
+
+    def write(path, i):
+        export_reference(_randomize(G, i), path)
+
+    def read_back(path, i):
+        assert detect_format(path) == "reference-export"
+        assert _same_state(load(path), G)
+    assert _write_read(monkeypatch, tmp_path, write, read_back) == REACHABLE
+
+
+def test_training_checkpoints_of_every_header_length_load(monkeypatch, tmp_path):
+    config = training_config("tiny", resolution=16)
+    G, D, G_ema = tiny("G"), tiny("D"), tiny("G")
+    opt_G, opt_D = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+
+    def write(path, i):
+        for network in (G, D, G_ema):
+            _randomize(network, i)
+        save_training_state(path, config, G, D, G_ema, opt_G, opt_D, torch.tensor([float(i)]), Counters(i, i))
+
+    def read_back(path, i):
+        assert detect_format(path) == "training-checkpoint"
+        metadata, tensors = read_training_state(path)
+        assert float(tensors["pl_mean"]) == i
+        networks = load_networks(path)
+        assert all(_same_state(networks[k], m) for k, m in (("G", G), ("D", D), ("G_ema", G_ema)))
+    assert _write_read(monkeypatch, tmp_path, write, read_back) == REACHABLE
+
+
+def test_edits_latents_and_predictors_of_every_header_length_load(monkeypatch, tmp_path):
+    G = tiny("G")
+    predictor = AttributePredictor(PredictorConfig())
+
+    def write_edit(path, i):
+        save_edits([Edit(f"e{i:03d}", "custom", "w", torch.randn(G.w_dim), unit=100 + i)], path)
+
+    def read_edit(path, i):
+        (edit,) = load_edits(path)
+        assert edit.name == f"e{i:03d}" and edit.unit == 100 + i
+
+    def write_latent(path, i):
+        save_latents(path, latent_for(G, "ws", torch.full((1, G.num_ws, G.w_dim), float(i)), info={"i": f"{i:03d}"}))
+
+    def read_latent(path, i):
+        latent = read_latents(path)
+        assert latent.space == "ws" and float(latent.latent[0, 0, 0]) == i and latent.info == {"i": f"{i:03d}"}
+
+    def write_predictor(path, i):
+        save_predictor(_randomize(predictor, i), path, {"score": i})
+
+    def read_predictor(path, i):
+        assert _same_state(load_predictor(path), predictor)
+
+    for write, read_back in ((write_edit, read_edit), (write_latent, read_latent),
+                             (write_predictor, read_predictor)):
+        assert _write_read(monkeypatch, tmp_path, write, read_back) == REACHABLE, write.__name__
+
+
+def test_a_thousand_random_tiny_models_all_load(tmp_path):
+    rng = random.Random(0)
+    configs = [dict(z_dim=rng.randint(1, 40), w_dim=rng.randint(1, 40), c_dim=rng.choice([0, 0, 3, 10]),
+                    mapping_layers=rng.randint(1, 3), resolution=rng.choice([4, 8, 16]),
+                    channel_max=rng.choice([4, 8, 16]), architecture=rng.choice(["orig", "skip", "resnet"]))
+               for _ in range(64)]
+    models = [sf.build("tiny", "G", **c) for c in configs] + [sf.build("tiny", "D", resolution=16, c_dim=c)
+                                                               for c in (0, 5)]
+    first_bytes = set()
+    for i in range(1000):
+        model = _randomize(models[i % len(models)], i)
+        path = sf.save(model, tmp_path / "m.safetensors")
+        first_bytes.add(_first_byte(path))
+        assert _same_state(sf.load(path), model), i
+    assert 0x80 in first_bytes and len(first_bytes) >= 16  # many header lengths, 0x80… among them
+
+
+def test_the_reported_file_loads(tmp_path, capsys):
+    """The issue's case: a 64 px resnet tiny model with 10 classes has a header length starting 0x80."""
+    path = tmp_path / "x.safetensors"
+    assert main(["new", "--preset", "tiny", "--resolution", "64", "--arch", "resnet", "--c-dim", "10",
+                 "--out", str(path)]) == 0
+    assert _first_byte(path) == 0x80
+    assert main(["inspect", "--model", str(path)]) == 0
+    assert "total parameters" in capsys.readouterr().out
+
+
+def test_a_pickle_is_recognized_by_its_protocol_opcode(tmp_path):
+    path = tmp_path / "junk.pkl"
+    path.write_bytes(b"\x80\x1b" + b"\0" * 40)  # 0x80 then no valid protocol: neither pickle nor safetensors
+    with pytest.raises(sf.StyleforgeError, match="unknown file format"):
+        detect_format(path)
+
+
+# ------------------------------------------------------------------------ exports other code opens
+
+def test_default_torch_load_opens_the_rosinality_export(tmp_path):
+    G, D = tiny("G"), tiny("D")
+    path = export_rosinality(tmp_path / "r.pt", G=G, D=D, G_train=tiny("G"))
+    checkpoint = torch.load(path)  # defaults: weights_only=True since torch 2.6
+    assert set(checkpoint) == {"g_ema", "g", "d", "latent_avg", "args"}
+    assert checkpoint["args"] == {"size": 16, "latent": 32, "n_mlp": 2, "channel_multiplier": 2}
+    assert _same_state(load(path, network_key="G_ema"), G)
+
+
+def test_a_trained_run_exports_G_D_and_G_ema_into_every_layout(tmp_path, capsys):
+    from styleforge.train import train
+
+    result = train(training_config("tiny", kimg=0.016, snapshot_kimg=0.016, resolution=16), tmp_path / "runs")
+    checkpoint = sorted((result.run_dir / "checkpoints").iterdir())[-1]
+    assert detect_format(checkpoint) == "training-checkpoint"
+    networks = load_networks(checkpoint)
+    assert set(networks) == {"G", "D", "G_ema"}
+    assert not _same_state(networks["G"], networks["G_ema"])  # the EMA differs from the trained G
+    assert main(["inspect", "--model", str(checkpoint), "--network", "D"]) == 0
+    assert "training checkpoint with G, D, G_ema" in capsys.readouterr().out
+
+    out = tmp_path / "export"
+    for dest, to in (("ours.safetensors", "styleforge"), ("ref.safetensors", "reference"), ("ros.pt", "rosinality")):
+        assert main(["convert", "--src", str(checkpoint), "--dest", str(out / dest), "--to", to,
+                     "--network", "all"]) == 0
+    for key, network in networks.items():
+        assert _same_state(sf.load(out / f"ours-{key}.safetensors"), network)
+        assert _same_state(load(out / f"ref-{key}.safetensors"), network)
+    ros = torch.load(out / "ros.pt")
+    assert set(ros) == {"g_ema", "g", "d", "latent_avg", "args"}
+    back = load_networks(out / "ros.pt")
+    with torch.no_grad():
+        z = torch.randn(2, 32, generator=torch.Generator().manual_seed(0))
+        for key in ("G", "G_ema"):
+            assert torch.allclose(back[key](z, None, noise_mode="const"), networks[key](z, None, noise_mode="const"),
+                                  atol=1e-5)
+        image = torch.rand(2, 3, 16, 16) * 2 - 1
+        assert torch.allclose(back["D"](image), networks["D"](image), atol=1e-5)
+
+
+# ------------------------------------------------------------------- --network as NVIDIA's tools use it
+
+@pytest.mark.parametrize("command", [["generate", "--seeds", "0"], ["mix", "--rows", "0", "--cols", "1"],
+                                     ["project", "--steps", "1", "--w-avg-samples", "2", "--distance", "pixel"]])
+def test_network_given_a_model_path_is_the_model(command, tmp_path):
+    model = sf.save(tiny("G"), tmp_path / "net.safetensors")
+    target = tmp_path / "t.png"
+    from PIL import Image
+    Image.new("RGB", (16, 16), (120, 40, 200)).save(target)
+    extra = ["--target", str(target)] if command[0] == "project" else []
+    assert main([command[0], "--network", str(model), *command[1:], *extra, "--outdir", str(tmp_path / "o")]) == 0
+    assert any((tmp_path / "o").rglob("*.png"))
+
+
+def test_network_given_neither_key_nor_model_says_so(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "--network", "banana", "--seeds", "0"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "the model file goes to --model" in err
+    assert main(["generate", "--seeds", "0", "--outdir", str(tmp_path)]) == 2
+    assert "required: --model" in capsys.readouterr().err
+
+
+def test_inspect_reports_an_alias_free_pickle_and_exits_0(capsys):
+    from conftest import FIXTURES
+
+    assert main(["inspect", "--model", str(FIXTURES / "nvidia-pickles" / "sg3-af-0.pkl")]) == 0
+    out = capsys.readouterr().out
+    assert "alias-free" in out and "G_ema cannot be loaded here" in out
