@@ -98,7 +98,8 @@ MODEL_SUFFIXES = (".pkl", ".pt", ".pth", ".safetensors", ".ckpt")
 
 def looks_like_model(value: str) -> bool:
     """A value that names a model file or URL rather than a network key."""
-    return "://" in value or os.path.exists(value) or Path(value).suffix.lower() in MODEL_SUFFIXES
+    return ("://" in value or "/" in value or os.sep in value or os.path.exists(value)
+            or Path(value).suffix.lower() in MODEL_SUFFIXES)
 
 
 class NetworkOption(argparse.Action):

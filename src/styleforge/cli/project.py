@@ -19,6 +19,7 @@ def register(commands) -> None:
     add_model_options(parser)
     parser.add_argument("--target", required=True, metavar="IMAGE|DIR", help="image, or folder of images")
     parser.add_argument("--outdir", default="out/projection", help="output folder")
+    parser.add_argument("--force", action="store_true", help="replace the results of an earlier run in --outdir")
     parser.add_argument("--space", choices=["w", "w+"], default="w", help="one w for all layers, or one per layer")
     parser.add_argument("--steps", type=int, default=1000, help="optimization steps")
     parser.add_argument("--seed", type=seed_type, default=0, help="seed of the noise maps and w noise")

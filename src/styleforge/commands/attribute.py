@@ -4,6 +4,7 @@
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,7 +16,7 @@ from ..metrics import real_images
 from ..pipeline import render
 from ..projection import ProjectionSettings, image_distance, project
 from ..projection.attribution import best_threshold, histogram_png, roc_auc
-from .common import load_generator, output_dir, progress_bar
+from .common import check_outputs, load_generator, output_dir, progress_bar
 
 
 def _distances(G, targets: torch.Tensor, distance, settings, batch: int, bar) -> np.ndarray:
@@ -33,7 +34,8 @@ def _distances(G, targets: torch.Tensor, distance, settings, batch: int, bar) ->
 def run(args) -> int:
     if args.num < 2 or args.steps < 1 or args.batch < 1:
         raise StyleforgeError("--num must be at least 2, --steps and --batch at least 1")
-    G = load_generator(args.model, args.device)
+    check_outputs([Path(args.outdir) / name for name in ("attribution.json", "histogram.png")], args.force)
+    G = load_generator(args.model, args.device, args.network_key)
     if G.c_dim:
         raise StyleforgeError("attribution is for unconditional generators")
     dataset = open_dataset(args.real, G.img_resolution if args.real == "toyfaces" else None)

@@ -39,6 +39,15 @@ def output_dir(path: str) -> Path:
     return out
 
 
+def check_outputs(paths, force: bool, option: str = "--outdir") -> None:
+    """Refuse to replace earlier results without --force (checked before any long work starts)."""
+    existing = [str(p) for p in paths if Path(p).exists()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more of its files)" if len(existing) > 1 else ""
+        raise StyleforgeError(f"{option}: {existing[0]} already exists from an earlier run{more}; pass --force to "
+                              "replace it, or choose another folder")
+
+
 def progress_bar(total: int, description: str):
     """A tqdm bar on a terminal, nothing in logs."""
 

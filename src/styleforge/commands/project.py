@@ -3,15 +3,16 @@
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import StyleforgeError
 from ..projection import ProjectionSettings, image_distance, project
-from ..projection.files import load_target, save_projection, target_paths
+from ..projection.files import PROJECTION_FILES, load_target, save_projection, target_paths
 from ..media import make_grid, to_uint8, write_video
-from .common import load_generator, output_dir, progress_bar
+from .common import check_outputs, load_generator, output_dir, progress_bar
 
 
 def _note(text: str) -> None:
@@ -32,8 +33,10 @@ def run(args) -> int:
     if G.c_dim:
         raise StyleforgeError("projection is for unconditional generators (the reference projector's setting)")
     paths = target_paths(args.target)
+    folders = [Path(args.outdir) if len(paths) == 1 else Path(args.outdir) / p.stem for p in paths]
+    check_outputs([folder / name for folder in folders for name in PROJECTION_FILES + ("proj.mp4",)], args.force)
     targets = [load_target(path, G, note=_note) for path in paths]
-    outdir = output_dir(args.outdir)
+    output_dir(args.outdir)  # a clear line if --outdir is a file, before any work
     distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device, warn=_note)
     settings = ProjectionSettings(steps=args.steps, w_avg_samples=args.w_avg_samples)
     for start in range(0, len(paths), args.batch):
@@ -50,7 +53,7 @@ def run(args) -> int:
         with torch.no_grad():
             final = distance(result.images.to(args.device), batch.to(args.device)).cpu().numpy()
         for position, i in enumerate(chunk):
-            folder = outdir if len(paths) == 1 else outdir / paths[i].stem
+            folder = folders[i]
             record = {"target": str(paths[i]), "space": args.space, "steps": args.steps,
                       "distance": float(final[position]), "distance_kind": result.distance_kind,
                       "distance_description": distance.description, "seed": args.seed,

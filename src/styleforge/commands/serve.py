@@ -1,5 +1,7 @@
 """`styleforge serve`: load the model, build the explorer app and run uvicorn (options: cli/serve.py)."""
 
+import errno
+import socket
 import sys
 
 from ..edit import load_edits
@@ -16,11 +18,24 @@ except ImportError:  # depends on the install
     uvicorn = None
 
 
+def _check_port(host: str, port: int) -> None:
+    """One line when the address cannot be bound (uvicorn would exit with code 3 and no message)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = "is in use (another server?)" if error.errno == errno.EADDRINUSE else f"cannot be bound ({error.strerror})"
+            raise StyleforgeError(f"--host {host} --port {port}: the address {reason}; pick another --port") from None
+
+
 def run(args) -> int:
     if uvicorn is None:
         raise StyleforgeError("the web explorer needs FastAPI and uvicorn: pip install 'styleforge[web]'")
     if not 1 <= args.port <= 65535:
         raise StyleforgeError(f"--port must be in 1..65535, got {args.port}")
+    _check_port(args.host, args.port)
     G = load_generator(args.model, args.device, args.network_key)
     edits = [edit for path in (args.edits.split(",") if args.edits else []) for edit in load_edits(path.strip())]
     explorer = Explorer(G, edits)

@@ -169,9 +169,13 @@ class StyleSurface:
                                   f"got {list(ws.shape)}")
 
     def styles(self, ws: torch.Tensor) -> list[torch.Tensor]:
-        """W+ → S: the affine outputs of every modulated layer, [N, C_l] each, in synthesis order."""
+        """W+ → S: the affine outputs of every modulated layer, [N, C_l] each, in synthesis order.
+        W+ of another float dtype (float64 from numpy, float16) is cast to the affine weights' dtype."""
         self.check_ws(ws)
         modules = self._modules_in_style_order()
+        if not ws.is_floating_point():
+            raise StyleforgeError(f"ws must be a floating-point tensor, got {ws.dtype}")
+        ws = ws.to(modules[0].affine.weight.dtype)
         return [m.affine(ws[:, layer.w_index]) for m, layer in zip(modules, self.style_layers)]
 
     def check_styles(self, styles: list[torch.Tensor], noise_mode: str) -> None:

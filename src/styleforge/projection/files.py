@@ -21,6 +21,7 @@ from ..media import save_image, to_uint8
 from .projector import Projection
 
 MIN_TARGET_SIZE = 8  # pixels on the short side
+PROJECTION_FILES = ("projected_w.npz", "projected.safetensors", "target.png", "proj.png", "projection.json")
 
 
 def target_paths(path: str | Path) -> list[Path]:
@@ -80,8 +81,7 @@ def save_projection(outdir: Path, G, projection: Projection, index: int, target:
     same pixels), projection.json."""
     outdir.mkdir(parents=True, exist_ok=True)
     latent = projection_latent(G, projection, index)
-    written = [outdir / "projected_w.npz", outdir / "projected.safetensors", outdir / "target.png",
-               outdir / "proj.png", outdir / "projection.json"]
+    written = [outdir / name for name in PROJECTION_FILES]
     with atomic_path(written[0]) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, w=latent.latent.numpy())

@@ -157,7 +157,7 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
         g_config, d_config = config.model_configs(resolution, channels, dataset.label_dim)
     G, D = build_networks(g_config, d_config, config.seed)
     if config.init_from and resume_state is None:
-        G, D = _initialize_from(config.init_from, G, D)
+        G, D = _initialize_from(config.init_from, G, D, config.g_overrides.get("family"))
     if (G.img_resolution, G.img_channels) != (resolution, channels):
         raise StyleforgeError(f"the model makes {G.img_resolution}px × {G.img_channels} images but the "
                               f"dataset has {resolution}px × {channels}")
@@ -288,12 +288,17 @@ def _preset_resolution(config: TrainingConfig) -> int:
     return PRESETS[TRAINING_PRESETS[config.preset]["model"]]["G"]["img_resolution"]
 
 
-def _initialize_from(path: str, G: Generator, D: Discriminator):
-    """G (from G_ema / G) and, when the file has one, D from a pretrained model file."""
+def _initialize_from(path: str, G: Generator, D: Discriminator, family: str | None = None):
+    """G (from G_ema / G) and, when the file has one, D from a pretrained model file; `family`, when
+    asked for (--family), must be the file's."""
     networks = load_networks(path)  # fresh modules, ours to train
     G = networks["G_ema"] if "G_ema" in networks else networks.get("G")
     if not isinstance(G, Generator):
         raise StyleforgeError(f"--init-from {path} holds no generator")
+    if family is not None and G.config.family != family:
+        raise StyleforgeError(f"--init-from {path} holds a {G.config.family} generator but the run is set up for "
+                              f"{family} (--family); fine-tuning keeps the file's family: drop --family or give "
+                              f"--family {G.config.family}")
     if "D" in networks:
         D = networks["D"]
     elif (D.img_resolution, D.c_dim) != (G.img_resolution, G.c_dim):
