@@ -3,7 +3,13 @@ files"): format detection by what each format guarantees, over header lengths th
 possible byte; exports other code opens (a default torch.load); a training run's G, D and G_ema
 exported into every layout and read back exactly; --network given a model path."""
 
+import os
+import pickle
 import random
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -237,3 +243,67 @@ def test_inspect_reports_an_alias_free_pickle_and_exits_0(capsys):
     assert main(["inspect", "--model", str(FIXTURES / "nvidia-pickles" / "sg3-af-0.pkl")]) == 0
     out = capsys.readouterr().out
     assert "alias-free" in out and "G_ema cannot be loaded here" in out
+
+
+# --------------------------------------------------------------- back into NVIDIA's code (docs)
+
+STAND_IN = '''"""Stand-ins with the constructor signatures of NVIDIA's classes ({repo}); load_state_dict builds
+styleforge's network from the state and kwargs, so key names and kwargs are checked for real."""
+import torch
+from styleforge.checkpoint import from_reference
+
+
+class Generator(torch.nn.Module):
+    def __init__(self, z_dim, c_dim, w_dim, img_resolution, img_channels, mapping_kwargs={}, {synthesis}):
+        super().__init__()
+        self.kwargs = dict(z_dim=z_dim, c_dim=c_dim, w_dim=w_dim, img_resolution=img_resolution,
+                           img_channels=img_channels, mapping_kwargs=mapping_kwargs, synthesis_kwargs=synthesis_kwargs)
+
+    def load_state_dict(self, state):
+        self.net = from_reference(state, self.kwargs, "G")
+
+
+class Discriminator(torch.nn.Module):
+    def __init__(self, c_dim, img_resolution, img_channels, architecture="resnet", channel_base=32768,
+                 channel_max=512, num_fp16_res=0, conv_clamp=None, cmap_dim=None, block_kwargs={},
+                 mapping_kwargs={}, epilogue_kwargs={}):
+        super().__init__()
+        self.kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
+
+    def load_state_dict(self, state):
+        self.net = from_reference(state, self.kwargs, "D")
+'''
+
+
+@pytest.mark.parametrize("repo", ["stylegan2-ada-pytorch", "stylegan3"])
+def test_the_documented_glue_rebuilds_the_networks_in_nvidia_code(repo, tmp_path):
+    """docs/formats.md's lines, run against stand-ins of each repository's constructor signatures
+    (stylegan2-ada-pytorch: `synthesis_kwargs={}`; stylegan3's networks_stylegan2: `**synthesis_kwargs`)."""
+    docs = (Path(__file__).parent.parent / "docs" / "formats.md").read_text()
+    (glue,) = [block for block in re.findall(r"```python\n(.*?)```", docs, re.S) if "pickle.dump" in block]
+    module, synthesis = "networks", "synthesis_kwargs={}"
+    if repo == "stylegan3":  # the two edits the docs name for stylegan3
+        glue = glue.replace("from training.networks import", "from training.networks_stylegan2 import")
+        glue = glue.replace('layout="init_kwargs"):', 'layout="init_kwargs_stylegan3"):')
+        module, synthesis = "networks_stylegan2", "**synthesis_kwargs"
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "__init__.py").write_text("")
+    (tmp_path / "training" / f"{module}.py").write_text(STAND_IN.replace("{synthesis}", synthesis)
+                                                        .replace("{repo}", repo))
+    networks = {"G": tiny("G"), "D": tiny("D"), "G_ema": _randomize(tiny("G"), 5)}
+    for key, network in networks.items():
+        export_reference(network, tmp_path / f"run-ref-{key}.safetensors")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(Path(sf.__file__).parent.parent)])}
+    run = subprocess.run([sys.executable, "-c", glue], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with open(tmp_path / "network-snapshot-styleforge.pkl", "rb") as f:
+            data = pickle.load(f)  # the stand-in classes of this test's own folder
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m == "training" or m.startswith("training.")]:
+            del sys.modules[name]
+    assert set(data) == {"G", "D", "G_ema", "augment_pipe", "training_set_kwargs"}
+    for key, network in networks.items():
+        assert _same_state(data[key].net, network), key

@@ -191,8 +191,9 @@ def reference_sidecar(path: str | os.PathLike) -> Path:
 
 def export_reference(model, path: str | os.PathLike) -> Path:
     """Write the reference's state-dict layout: `path` (safetensors, reference key names, kwargs in
-    its metadata) and `path` with suffix .json ({"kind", "init_kwargs"}), so that
-    `from_reference(state, kwargs, kind)` — ours or the reference's own constructor — rebuilds it."""
+    its metadata) and `path` with suffix .json ({"kind", "init_kwargs", "init_kwargs_stylegan3"}), so
+    that `from_reference(state, kwargs, kind)` — or the reference's own constructor: `Generator(**init_kwargs)`
+    in stylegan2-ada-pytorch, `Generator(**init_kwargs_stylegan3)` in stylegan3 — rebuilds it."""
     state, kwargs = to_reference(model)
     path = Path(path)
     if reference_sidecar(path) == path:
@@ -201,8 +202,17 @@ def export_reference(model, path: str | os.PathLike) -> Path:
     write_tagged(path, REFERENCE_EXPORT_FORMAT, REFERENCE_EXPORT_VERSION, state,
                  {"kind": model.config.kind, "init_kwargs": kwargs})
     with atomic_path(reference_sidecar(path)) as tmp:
-        tmp.write_text(json.dumps({"kind": model.config.kind, "init_kwargs": kwargs}, indent=2))
+        tmp.write_text(json.dumps({"kind": model.config.kind, "init_kwargs": kwargs,
+                                   "init_kwargs_stylegan3": stylegan3_kwargs(kwargs)}, indent=2))
     return path
+
+
+def stylegan3_kwargs(kwargs: dict) -> dict:
+    """The reference kwargs as stylegan3's `training/networks_stylegan2.py` takes them: its Generator
+    takes the synthesis settings flat (`**synthesis_kwargs`), not as one `synthesis_kwargs` dict."""
+    flat = {k: v for k, v in kwargs.items() if k != "synthesis_kwargs"}
+    flat.update(kwargs.get("synthesis_kwargs") or {})
+    return flat
 
 
 def export_rosinality(path: str | os.PathLike, G=None, D=None, drop_clamp: bool = False, G_train=None) -> Path:
