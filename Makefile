@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/serve_latency.py
 	$(PY) benchmarks/data_pipeline.py
 	$(PY) benchmarks/step_profile.py
+	$(PY) benchmarks/load_speed.py $(if $(REFERENCE_SRC),--reference-src $(REFERENCE_SRC))
 	$(PY) benchmarks/compile_speed.py
 	$(PY) benchmarks/side_by_side.py $(if $(REFERENCE_SRC),--reference-src $(REFERENCE_SRC))
 

@@ -13,8 +13,7 @@ from safetensors import safe_open
 from ..config import CONFIG_CLASSES
 from ..errors import StyleforgeError
 from ..models import build_from_config
-from ..state_dict import load_state_strict
-from ..tagged import first_line, json_field, read_tagged_metadata, write_tagged
+from ..tagged import check_finite, first_line, json_field, read_tagged_metadata, write_tagged
 
 FORMAT_NAME = "styleforge.model"
 FORMAT_VERSION = 1
@@ -43,19 +42,21 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """Rebuild the G or D stored in a native model file, in eval mode."""
     metadata = read_metadata(path)
     config = CONFIG_CLASSES[metadata["kind"]].from_dict(json_field(path, metadata, "config"))
+    model = build_from_config(config)
+    own = model.state_dict()
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-            with torch.device("meta"):  # the config's shapes, before any memory is allocated
-                expected = {k: tuple(v.shape) for k, v in build_from_config(config).state_dict().items()}
-            if shapes != expected:
+            if shapes != {k: tuple(v.shape) for k, v in own.items()}:
                 raise StyleforgeError(f"{path}: the stored tensors do not match the config in its metadata "
                                       "(the file is damaged)")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            with torch.no_grad():
+                for name in f.keys():  # one tensor at a time: peak memory stays near the model's own
+                    tensor = f.get_tensor(name)
+                    check_finite({name: tensor}, str(path))
+                    own[name].copy_(tensor)
     except StyleforgeError:
         raise
     except Exception as error:  # safetensors raises its own error types for corrupt data
         raise StyleforgeError(f"{path} is damaged: {first_line(error)}") from None
-    model = build_from_config(config)
-    load_state_strict(model, tensors, str(path))
     return model.to(device).eval()
