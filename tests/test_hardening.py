@@ -447,8 +447,16 @@ def test_demo_stops_on_ctrl_c_without_figures(tmp_path, monkeypatch, capsys):
 
 
 def test_demo_says_when_the_machine_is_too_slow(capsys):
-    from styleforge.commands.demo import _speed_check
+    from styleforge.commands.demo import _speed_check, expected_minutes
 
-    check = _speed_check(lambda entry: None, kimg=30)
+    check = _speed_check(lambda entry: None, kimg=30, expected=expected_minutes("small", 32, 30))
     check({"event": "step", "kimg": 0.1, "wall_s": 25.0})  # 30 kimg would take 125 min
     assert "slower than the one the demo was sized for" in capsys.readouterr().out
+
+
+def test_the_demo_estimate_follows_kimg_and_is_left_out_where_not_measured():
+    from styleforge.commands.demo import EXPECTED_MINUTES, expected_minutes
+
+    assert expected_minutes("small", 32, 30) == EXPECTED_MINUTES
+    assert expected_minutes("small", 32, 3) == EXPECTED_MINUTES / 10
+    assert expected_minutes("small", 64, 30) is None and expected_minutes("tiny", 32, 30) is None

@@ -9,9 +9,10 @@ EXAMPLES = """  styleforge video --model model.safetensors --seeds 0-7 --out ler
   styleforge video --model model.safetensors --seeds 0-15 --grid 2x2 --trunc 0.7 --out grid.mp4
   styleforge video --model model.safetensors --seeds 0-3 --space z --frames-per-step 30 --out slerp.gif
   styleforge video --model model.safetensors --projected-w a/projected_w.npz,b/projected_w.npz --seeds 5 --out p.mp4
-Z moves along great circles (slerp), W and W+ along straight lines (lerp) (StyleGAN Sec. 4.2). Frames
-are streamed to the encoder, so memory stays flat however long the video; MP4 is H.264 through the
-ffmpeg that the imageio-ffmpeg package ships, GIF when the name ends in .gif."""
+Z moves along great circles (slerp), W and W+ along straight lines (lerp) (StyleGAN Sec. 4.2). MP4
+frames are streamed to the encoder, so memory stays flat however long the video (H.264 through the
+ffmpeg that the imageio-ffmpeg package ships); a name ending in .gif writes a GIF, which is assembled
+in memory (keep GIFs short)."""
 
 
 def register(commands) -> None:
