@@ -65,9 +65,16 @@ def test_sefa_genforce_is_the_eigenbasis_of_the_normalized_style_weights(G):
     _same_directions(directions.numpy(), vectors[:, order].T, 8)
 
 
-def test_sefa_rosinality_is_the_right_singular_basis_of_the_raw_conv_weights(G):
-    rows = _affine_weights(G)
-    A = np.concatenate([w for r in sorted(rows) for kind, w in rows[r] if kind == "conv"]).astype(np.float64)
+def test_sefa_rosinality_reads_what_closed_form_factorization_reads(G, tmp_path):
+    """rosinality's script factorizes the g_ema modulation weights whose key holds "modulation" and
+    "weight" but not "to_rgbs": every conv and `to_rgb1`. Here that set is read from our rosinality
+    export of G (the file their script would open), stacked, and its right singular basis compared."""
+    from styleforge.checkpoint import export_rosinality
+
+    checkpoint = torch.load(export_rosinality(tmp_path / "g.pt", G=G))
+    chosen = [k for k in checkpoint["g_ema"] if "modulation" in k and "weight" in k and "to_rgbs" not in k]
+    assert any(k.startswith("to_rgb1.") for k in chosen)
+    A = torch.cat([checkpoint["g_ema"][k] for k in chosen]).double().numpy()
     _, singular, vt = np.linalg.svd(A)
     directions, values = sefa(G, variant="rosinality")
     np.testing.assert_allclose(values[:len(singular)], singular ** 2, rtol=1e-4)

@@ -307,3 +307,15 @@ def test_the_documented_glue_rebuilds_the_networks_in_nvidia_code(repo, tmp_path
     assert set(data) == {"G", "D", "G_ema", "augment_pipe", "training_set_kwargs"}
     for key, network in networks.items():
         assert _same_state(data[key].net, network), key
+
+
+def test_rosinality_exports_of_random_contents_load(tmp_path):
+    G, D = tiny("G"), tiny("D")
+    for i in range(16):
+        path = export_rosinality(tmp_path / "r.pt", G=_randomize(G, i), D=_randomize(D, 100 + i))
+        assert detect_format(path) == "rosinality"
+        networks = load_networks(path)
+        with torch.no_grad():
+            z = torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(i))
+            assert torch.allclose(networks["G_ema"](z, None, noise_mode="const"), G(z, None, noise_mode="const"),
+                                  atol=1e-4)

@@ -6,8 +6,9 @@ the generator's weights alone, in the two published variants:
   style channel's weight row scaled to unit length; `layers="all"` = every conv layer plus the last
   ToRGB (their layer index = W+ row; the last row feeds only the last ToRGB).
 - "rosinality" (rosinality/stylegan2-pytorch `closed_form_factorization.py`): A = the stored
-  modulation weights of the conv layers stacked as they are (no ToRGB, no normalization); the
-  directions are A's right singular vectors.
+  modulation weights stacked as they are (no normalization), with `layers="all"` every conv layer and
+  the 4×4 ToRGB (`to_rgb1`: their key filter excludes only `to_rgbs.*`), as the script reads them; an
+  explicit layer choice reads those conv layers only. The directions are A's right singular vectors.
 """
 
 from __future__ import annotations
@@ -53,12 +54,22 @@ def sefa_layers(G, layers="all", variant: str = "genforce") -> list[int]:
     return rows
 
 
+def _first_to_rgb_affine(G) -> torch.nn.Module:
+    """The 4×4 block's ToRGB affine: rosinality's `to_rgb1`, whose key passes their script's filter
+    (`"modulation" in k and "to_rgbs" not in k`)."""
+    modules = [m for block in G.synthesis.blocks() for _, m in block.modulated_layers()]
+    return next(m.affine for m, layer in zip(modules, G.synthesis.style_layers) if layer.kind == "to_rgb")
+
+
 def sefa(G, layers="all", variant: str = "genforce") -> tuple[torch.Tensor, torch.Tensor]:
     """(directions [w_dim, w_dim] — unit rows sorted by decreasing importance, values [w_dim] — the
     eigenvalues of AᵀA) for the chosen layers (SeFa Eq. 6; see the module docstring for A)."""
     rows = sefa_layers(G, layers, variant)
     affines = _affine_by_row(G)
-    weight = torch.cat([affines[r].weight.detach().double().cpu() for r in rows])  # [channels, w_dim]
+    chosen = [affines[r] for r in rows]
+    if variant == "rosinality" and layers in ("all", None):
+        chosen.append(_first_to_rgb_affine(G))  # as their script reads it: every conv and to_rgb1
+    weight = torch.cat([affine.weight.detach().double().cpu() for affine in chosen])  # [channels, w_dim]
     if variant == "genforce":
         weight = weight / weight.norm(dim=1, keepdim=True)
     _, singular, vh = torch.linalg.svd(weight, full_matrices=True)
