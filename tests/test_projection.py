@@ -13,6 +13,8 @@ from styleforge.latents import z_from_seeds
 from styleforge.projection import ProjectionSettings, project, render_projection
 from styleforge.projection.attribution import best_threshold, roc_auc
 from styleforge.projection.distance import image_distance
+
+PIXEL = image_distance("pixel")
 from styleforge.projection.projector import learning_rate, noise_regularization
 from styleforge.media import read_video_frames
 
@@ -38,7 +40,7 @@ def test_a_generated_image_projects_back_to_its_w(G):
     with torch.no_grad():
         w_true = G.mapping(z_from_seeds([7], G.z_dim))
         target = G.synthesis(w_true)
-    result = project(G, target, space="w", settings=ProjectionSettings(steps=300, w_avg_samples=2000))
+    result = project(G, target, space="w", distance=PIXEL, settings=ProjectionSettings(steps=300, w_avg_samples=2000))
     assert _psnr(result.images, target) >= 30
     w_error = (result.ws[0, 0] - w_true[0, 0]).norm() / w_true[0, 0].norm()
     assert w_error < 0.1
@@ -50,7 +52,7 @@ def test_targets_projected_together_match_one_by_one(G):
     with torch.no_grad():
         targets = G.synthesis(G.mapping(z_from_seeds([1, 2], G.z_dim)))
     settings = ProjectionSettings(steps=40, w_avg_samples=500)
-    both = project(G, targets, settings=settings, seed=3)
+    both = project(G, targets, distance=PIXEL, settings=settings, seed=3)
     assert both.ws.shape == (2, G.num_ws, G.w_dim)
     assert set(v.shape for v in both.noise.values()) == {(2, 1, 4, 4), (2, 1, 8, 8), (2, 1, 16, 16)}
     assert all(both.distances[-1] < both.distances[0])
@@ -59,8 +61,9 @@ def test_targets_projected_together_match_one_by_one(G):
 def test_w_plus_has_one_w_per_layer_and_can_start_from_w(G):
     with torch.no_grad():
         target = G.synthesis(G.mapping(z_from_seeds([5], G.z_dim)))
-    w = project(G, target, settings=ProjectionSettings(steps=30, w_avg_samples=500))
-    plus = project(G, target, space="w+", init_ws=w.ws, settings=ProjectionSettings(steps=30, w_avg_samples=500))
+    w = project(G, target, distance=PIXEL, settings=ProjectionSettings(steps=30, w_avg_samples=500))
+    plus = project(G, target, space="w+", init_ws=w.ws, distance=PIXEL,
+                   settings=ProjectionSettings(steps=30, w_avg_samples=500))
     assert not torch.equal(plus.ws[:, 0], plus.ws[:, -1])  # the layers moved apart
     assert plus.distances[0, 0] < w.distances[0, 0]         # and it started where W ended
 
@@ -77,25 +80,16 @@ def test_schedules_and_noise_regularizer_follow_the_reference():
     assert noise_regularization([white]).item() < 0.05
 
 
-def test_without_lpips_weights_the_fallback_is_said_and_recorded(monkeypatch, tmp_path):
-    monkeypatch.setenv("STYLEFORGE_WEIGHTS", str(tmp_path))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    notes = []
-    distance = image_distance("auto", warn=notes.append)
-    assert distance.kind == "pixel" and "LPIPS-VGG16 weights not found" in notes[0]
-    with pytest.raises(sf.StyleforgeError):
-        image_distance("lpips")
-
-
 def test_project_cli_writes_the_reference_files_and_a_video(G, tmp_path, capsys):
     model = tmp_path / "g.safetensors"
     sf.save(G, model)
     Image.new("RGB", (24, 16), (200, 40, 40)).save(tmp_path / "wide.png")
     out = tmp_path / "out"
     assert main(["project", "--model", str(model), "--target", str(tmp_path / "wide.png"), "--steps", "12",
-                 "--w-avg-samples", "100", "--outdir", str(out), "--save-video", "--video-every", "4"]) == 0
+                 "--w-avg-samples", "100", "--outdir", str(out), "--save-video", "--video-every", "4",
+                 "--distance", "pixel"]) == 0
     err = capsys.readouterr().err
-    assert "not square" in err and "pixel MSE" in err
+    assert "not square" in err
     with np.load(out / "projected_w.npz") as data:
         assert data["w"].shape == (1, G.num_ws, G.w_dim)
     record = json.loads((out / "projection.json").read_text())
@@ -116,7 +110,7 @@ def test_bad_targets_are_one_line(G, tmp_path, capsys, target, message):
     (tmp_path / "notimage.png").write_bytes(b"hello")
     Image.new("RGB", (4, 4)).save(tmp_path / "tiny.png")
     assert main(["project", "--model", str(model), "--target", str(tmp_path / target), "--steps", "2",
-                 "--outdir", str(tmp_path / "o")]) == 2
+                 "--distance", "pixel", "--outdir", str(tmp_path / "o")]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -150,7 +144,81 @@ def test_attribute_cli(G, tmp_path):
     sf.save(G, model)
     out = tmp_path / "attr"
     assert main(["attribute", "--model", str(model), "--real", "toyfaces", "--num", "3", "--steps", "8",
-                 "--w-avg-samples", "100", "--outdir", str(out)]) == 0
+                 "--w-avg-samples", "100", "--distance", "pixel", "--outdir", str(out)]) == 0
     record = json.loads((out / "attribution.json").read_text())
     assert 0 <= record["roc_auc"] <= 1 and len(record["real_distances"]) == 3
     assert Image.open(out / "histogram.png").size == (640, 360)
+
+
+# ------------------------------------------------------------ LPIPS by default, fetched on first use
+
+@pytest.fixture
+def lpips_server(vgg_file, tmp_path, monkeypatch):
+    """The two LPIPS weight files (stand-ins in the published layouts) served from 127.0.0.1, the
+    published specs pointed there, and an empty cache."""
+    import dataclasses
+    import functools
+    import http.server
+    import threading
+
+    from styleforge.perception import weights
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "vgg16.pth").symlink_to(vgg_file)
+    torch.save({f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1) for i, c in enumerate((64, 128, 256, 512, 512))},
+               served / "vgg.pth")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler.log_message = lambda *args: None
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(weights, "VGG16_TORCHVISION", dataclasses.replace(  # the stand-in has its own checksum
+        weights.VGG16_TORCHVISION, url=f"{base}/vgg16.pth", sha256_prefix=None))
+    monkeypatch.setattr(weights, "LPIPS_VGG_V01", dataclasses.replace(weights.LPIPS_VGG_V01, url=f"{base}/vgg.pth"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("STYLEFORGE_WEIGHTS", raising=False)
+    yield server
+    server.shutdown()
+
+
+def test_projection_uses_lpips_by_default_fetched_once_into_the_cache(G, lpips_server, tmp_path, capsys):
+    from styleforge.perception import weights
+
+    model = sf.save(G, tmp_path / "g.safetensors")
+    Image.new("RGB", (16, 16), (90, 30, 160)).save(tmp_path / "t.png")
+    argv = ["project", "--model", str(model), "--target", str(tmp_path / "t.png"), "--steps", "2",
+            "--w-avg-samples", "10"]
+    assert main(argv + ["--outdir", str(tmp_path / "a")]) == 0
+    assert json.loads((tmp_path / "a" / "projection.json").read_text())["distance_kind"] == "lpips"
+    cached = {p.name for p in weights.cache_dir().iterdir()}
+    assert {"vgg16-397923af.pth", "lpips-v0.1-vgg.pth"} <= cached
+    lpips_server.shutdown()  # the second run reads the cache: no request
+    assert main(argv + ["--outdir", str(tmp_path / "b")]) == 0
+    assert json.loads((tmp_path / "b" / "projection.json").read_text())["distance_kind"] == "lpips"
+    assert project(G, G.synthesis(G.mapping(z_from_seeds([1], G.z_dim))), settings=ProjectionSettings(
+        steps=1, w_avg_samples=10)).distance_kind == "lpips"  # the Python default too
+
+
+def test_offline_without_lpips_weights_stops_with_one_line_and_pixel_works(G, tmp_path, monkeypatch, capsys):
+    import urllib.error
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("STYLEFORGE_WEIGHTS", raising=False)
+    model = sf.save(G, tmp_path / "g.safetensors")
+    Image.new("RGB", (16, 16), (90, 30, 160)).save(tmp_path / "t.png")
+    argv = ["project", "--model", str(model), "--target", str(tmp_path / "t.png"), "--steps", "2",
+            "--w-avg-samples", "10", "--outdir", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "vgg16-397923af.pth and lpips-v0.1-vgg.pth not found" in err[0] and "--distance pixel" in err[0]
+    assert not (tmp_path / "o" / "projection.json").exists()
+    assert main(argv + ["--distance", "pixel"]) == 0
+    assert json.loads((tmp_path / "o" / "projection.json").read_text())["distance_kind"] == "pixel"

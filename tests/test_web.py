@@ -31,7 +31,7 @@ def G():
 @pytest.fixture(scope="module")
 def explorer(G):
     edits = sefa_edits(G, indices=[0], samples=200) + [channel_edit(G, 40, 0.5, name="channel40")]
-    explorer = Explorer(G, edits)
+    explorer = Explorer(G, edits, distance="pixel")  # LPIPS weights are not downloaded in tests
     yield explorer
     explorer.close()
 

@@ -42,7 +42,7 @@ def server():
     """(base URL, explorer) of a uvicorn server in a thread, loopback only."""
     torch.manual_seed(0)
     G = tiny()
-    explorer = Explorer(G, sefa_edits(G, indices=[0, 1], samples=200))
+    explorer = Explorer(G, sefa_edits(G, indices=[0, 1], samples=200), distance="pixel")
     port = _free_port()
     config = uvicorn.Config(create_app(explorer), host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)

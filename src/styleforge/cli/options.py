@@ -158,8 +158,9 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
 
 def add_projection_options(parser: argparse.ArgumentParser) -> None:
     """The distance and w statistics of a projection (project, attribute)."""
-    parser.add_argument("--distance", choices=["auto", "lpips", "pixel"], default="auto",
-                        help="auto: LPIPS when its weights are found, else pixel MSE + (1 − SSIM)")
+    parser.add_argument("--distance", choices=["lpips", "pixel", "auto"], default="lpips",
+                        help="lpips: LPIPS-VGG16 as the reference projector (weights fetched into the cache on "
+                             "first use); pixel: MSE + (1 − SSIM), no weights; auto: same as lpips")
     parser.add_argument("--vgg-weights", default=None, metavar="PATH", help="VGG16 weights (vgg16-397923af.pth)")
     parser.add_argument("--lpips-weights", default=None, metavar="PATH", help="LPIPS v0.1 heads (vgg.pth)")
     parser.add_argument("--w-avg-samples", type=int, default=10_000, help="z samples for w_avg and its spread")

@@ -10,8 +10,10 @@ Writes, per target: projected_w.npz (key 'w', [1, num_ws, w_dim], as the referen
 projected.safetensors (W+ and the optimized noise maps), target.png, proj.png, projection.json
 (final distance and its kind, steps, space, seconds) and with --save-video proj.mp4 (target |
 projection). A folder of targets is projected in batches; each target gets a sub-folder.
-LPIPS-VGG16 (the reference's distance) is used when its weights are found; otherwise pixel
-MSE + (1 − SSIM), with a warning. Render a result: styleforge generate --projected-w out/projected_w.npz"""
+The distance is LPIPS-VGG16, as the reference projector's: its two weight files are fetched into
+~/.cache/styleforge/weights on first use (offline: put them there, or pass --distance pixel for
+MSE + (1 − SSIM), which needs none). Render a result with its noise maps:
+styleforge generate --model M --projected-w out/projected.safetensors"""
 
 
 def register(commands) -> None:

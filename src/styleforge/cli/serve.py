@@ -20,6 +20,9 @@ def register(commands) -> None:
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--edits", default=None, metavar="FILES",
                         help="comma-separated edit files (styleforge edit ...) shown as sliders")
+    parser.add_argument("--distance", choices=["lpips", "pixel"], default="lpips",
+                        help="projection distance: lpips (the reference's; weights fetched on the first "
+                             "projection) or pixel (MSE + (1 − SSIM), no weights)")
     parser.add_argument("--projected-w", type=path_list_type, default=None, metavar="FILES",
                         help="comma-separated latent files (projected.safetensors, projected_w.npz, saved latents) "
                              "shown as finished projections")

@@ -2,7 +2,6 @@
 (options: cli/attribute.py)."""
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -47,8 +46,7 @@ def run(args) -> int:
     outdir = output_dir(args.outdir)
     real = real_images(dataset, args.num)
     fake = render(G, seeds=list(range(args.num)), device="cpu").clamp(-1, 1)
-    distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device,
-                              warn=lambda text: print(f"note: {text}", file=sys.stderr))
+    distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device)
     settings = ProjectionSettings(steps=args.steps, w_avg_samples=args.w_avg_samples)
     began = time.time()
     with progress_bar(2 * args.num * args.steps, "attribute") as bar:

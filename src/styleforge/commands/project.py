@@ -37,7 +37,7 @@ def run(args) -> int:
     check_outputs([folder / name for folder in folders for name in PROJECTION_FILES + ("proj.mp4",)], args.force)
     targets = [load_target(path, G, note=_note) for path in paths]
     output_dir(args.outdir)  # a clear line if --outdir is a file, before any work
-    distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device, warn=_note)
+    distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device)
     settings = ProjectionSettings(steps=args.steps, w_avg_samples=args.w_avg_samples)
     for start in range(0, len(paths), args.batch):
         chunk = list(range(start, min(start + args.batch, len(paths))))

@@ -89,9 +89,10 @@ class LPIPS(nn.Module):
 def load_lpips(vgg_path=None, lpips_path=None, download: bool = True) -> LPIPS:
     """LPIPS-VGG16 from torchvision's VGG16 weights and the LPIPS v0.1 `vgg.pth` heads."""
     spec = weights.LPIPS_VGG_V01
-    state = weights.load_state(weights.resolve(spec, lpips_path, download), spec)
+    vgg_file, lpips_file = weights.resolve_all([(weights.VGG16_TORCHVISION, vgg_path), (spec, lpips_path)], download)
+    state = weights.load_state(lpips_file, spec)
     missing = [f"lin{i}.model.1.weight" for i in range(5) if f"lin{i}.model.1.weight" not in state]
     if missing:
         raise StyleforgeError(f"LPIPS weights lack {', '.join(missing)} (expected the v0.1 vgg.pth layout)")
     heads = [state[f"lin{i}.model.1.weight"] for i in range(5)]
-    return LPIPS(load_vgg16(vgg_path, download), heads).eval()
+    return LPIPS(load_vgg16(vgg_file, download), heads).eval()

@@ -125,6 +125,27 @@ def resolve_any(specs: tuple[WeightFile, ...], path: str | os.PathLike | None = 
     raise StyleforgeError(f"{what} not found and not downloaded ({'; '.join(errors)}): {_fetch_hint(specs)}")
 
 
+def resolve_all(wanted: list[tuple[WeightFile, str | os.PathLike | None]], download: bool = True) -> list[Path]:
+    """The local files for several weight files (each: spec, explicit path or None); every file that is
+    missing is named in one error, with where to put it (not one round trip per file)."""
+    found, missing, reasons = [], [], []
+    for spec, path in wanted:
+        try:
+            found.append(resolve(spec, path, download))
+        except StyleforgeError as error:
+            missing.append(spec)
+            if download and path is None:
+                reasons.append(str(error).split(" not found and not downloaded (", 1)[-1].split("): fetch", 1)[0])
+    if missing:
+        names = " and ".join(spec.name for spec in missing)
+        urls = " and ".join(spec.url for spec in missing)
+        options = " / ".join(spec.option for spec in missing)
+        why = f" (download failed: {'; '.join(reasons)})" if reasons else ""
+        raise StyleforgeError(f"{names} not found{why}: fetch {urls} into {cache_dir()} (or $STYLEFORGE_WEIGHTS) "
+                              f"under those names, or give their paths with {options}")
+    return found
+
+
 def _is_torchscript(path: Path) -> bool:
     """TorchScript archives are zips holding a code/ folder beside the data."""
     if not zipfile.is_zipfile(path):

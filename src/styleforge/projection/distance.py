@@ -1,6 +1,7 @@
 """The image distance a projection minimizes: LPIPS-VGG16 on images downsampled to 256 px (the
-reference projector's choice, StyleGAN2 App. D) when its weights can be found, otherwise a distance
-that needs no pretrained network: pixel MSE + (1 − SSIM). The kind used is always recorded."""
+reference projector's choice, StyleGAN2 App. D; weights found or downloaded on first use), or, when
+asked for, a distance that needs no pretrained network: pixel MSE + (1 − SSIM). The kind used is
+always recorded."""
 
 from __future__ import annotations
 
@@ -12,13 +13,10 @@ import torch.nn.functional as F
 
 from ..errors import StyleforgeError
 from ..perception import load_lpips
-from ..perception import weights as weight_files
 from ..perception.ssim import ssim
 
-KINDS = ("auto", "lpips", "pixel")
-FALLBACK_WARNING = ("LPIPS-VGG16 weights not found: projecting with pixel MSE + (1 − SSIM) instead; results "
-                    "differ from the reference projector (give --vgg-weights and --lpips-weights, or put the "
-                    "files in $STYLEFORGE_WEIGHTS, for LPIPS)")
+KINDS = ("lpips", "pixel", "auto")  # auto: the default of earlier versions, now the same as lpips
+PIXEL_HINT = "or project with the weight-free distance: --distance pixel (pixel MSE + (1 − SSIM))"
 
 
 @dataclass
@@ -48,22 +46,21 @@ def pixel_distance(synth: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return mse + (1 - ssim(synth, target, max_value=2.0))
 
 
-def image_distance(kind: str = "auto", vgg_weights=None, lpips_weights=None, device="cpu",
-                   warn: Callable[[str], None] | None = None) -> ImageDistance:
-    """The distance to project with: 'lpips' (required), 'pixel', or 'auto' = LPIPS when its weights
-    are given or on disk (never downloaded implicitly), else pixel with a one-line warning."""
+def image_distance(kind: str = "lpips", vgg_weights=None, lpips_weights=None, device="cpu",
+                   download: bool = True) -> ImageDistance:
+    """The distance to project with: 'lpips' (the reference projector's; its weight files are found
+    or downloaded into the cache like the metrics' — offline and missing, one error naming the files and
+    the pixel option) or 'pixel' (no weights). 'auto' is the same as 'lpips'."""
     if kind not in KINDS:
         raise StyleforgeError(f"distance must be one of {', '.join(KINDS)}, got {kind!r}")
-    have_lpips = (vgg_weights is not None and lpips_weights is not None) or (
-        weight_files.find_local(weight_files.VGG16_TORCHVISION) is not None
-        and weight_files.find_local(weight_files.LPIPS_VGG_V01) is not None)
-    if kind == "lpips" or (kind == "auto" and have_lpips):
-        lpips = load_lpips(vgg_weights, lpips_weights, download=kind == "lpips").to(device).requires_grad_(False)
+    if kind == "pixel":
+        return ImageDistance("pixel", "pixel MSE + (1 − SSIM)", pixel_distance)
+    try:
+        lpips = load_lpips(vgg_weights, lpips_weights, download=download).to(device).requires_grad_(False)
+    except StyleforgeError as error:
+        raise StyleforgeError(f"projection uses LPIPS-VGG16 by default: {error}; {PIXEL_HINT}") from None
 
-        def lpips_distance(synth, target):
-            return lpips(_three_channels(_to_256(synth)), _three_channels(_to_256(target)))
+    def lpips_distance(synth, target):
+        return lpips(_three_channels(_to_256(synth)), _three_channels(_to_256(target)))
 
-        return ImageDistance("lpips", "LPIPS v0.1 VGG16 at ≤ 256 px", lpips_distance)
-    if kind == "auto" and warn is not None:
-        warn(FALLBACK_WARNING)
-    return ImageDistance("pixel", "pixel MSE + (1 − SSIM)", pixel_distance)
+    return ImageDistance("lpips", "LPIPS v0.1 VGG16 at ≤ 256 px", lpips_distance)

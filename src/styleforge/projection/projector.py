@@ -26,7 +26,7 @@ from ..errors import StyleforgeError
 from ..latent_files import noise_layers
 from ..latents import z_from_seeds
 from ..pipeline import device_of, labels_for, render
-from .distance import ImageDistance, pixel_distance
+from .distance import ImageDistance, image_distance
 
 SPACES = ("w", "w+")
 
@@ -111,14 +111,14 @@ def project(G, target: torch.Tensor, space: str = "w", distance: ImageDistance |
             init_ws: torch.Tensor | None = None, class_index: int | None = None,
             frame_every: int = 0, progress: Callable[[int, np.ndarray], None] | None = None) -> Projection:
     """Project target images [B, C, R, R] (or one [C, R, R]) in [-1, 1] into W or W+ (module
-    docstring). `distance` defaults to pixel MSE + (1 − SSIM) (see `distance.image_distance` for
-    LPIPS); `init_ws` starts W+ from given latents (e.g. a W result); `progress(step, distances [B])`
+    docstring). `distance` defaults to LPIPS-VGG16 as the reference projector (`distance.image_distance`,
+    fetched on first use; `image_distance("pixel")` needs no weights); `init_ws` starts W+ from given latents (e.g. a W result); `progress(step, distances [B])`
     after each step; `frame_every` > 0 keeps the reconstructions every that many steps."""
     if space not in SPACES:
         raise StyleforgeError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
     if settings.steps < 1:
         raise StyleforgeError(f"steps must be at least 1, got {settings.steps}")
-    distance = distance or ImageDistance("pixel", "pixel MSE + (1 − SSIM)", pixel_distance)
+    distance = distance or image_distance("lpips", device=device_of(G))
     G = copy.deepcopy(G).eval().requires_grad_(False)
     device = device_of(G)
     target = _check_targets(G, target).to(device, torch.float32)

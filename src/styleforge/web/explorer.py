@@ -27,7 +27,7 @@ from ..latents import (crossover_mask, layers_mask, lerp, rows_for_resolutions, 
                        z_from_seeds)
 from ..names import MAX_SEED, NOISE_MODES, STRENGTH_LIMIT
 from ..pipeline import device_of, load_latent_file
-from ..projection import ProjectionSettings, project
+from ..projection import ProjectionSettings, image_distance, project
 from ..projection.files import target_from_image
 from ..media import to_uint8
 
@@ -137,7 +137,7 @@ class Explorer:
     """One generator behind a single worker thread. `image`, `features`, `latent` run on the worker
     (call them through `submit`); `view_from` validates query parameters."""
 
-    def __init__(self, G, edits: list[Edit] | None = None, cache_size: int = 256):
+    def __init__(self, G, edits: list[Edit] | None = None, cache_size: int = 256, distance: str = "lpips"):
         self.G = G.eval().requires_grad_(False)
         self.device = device_of(G)
         self.edits = {}
@@ -151,6 +151,8 @@ class Explorer:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="styleforge-model")
         self.projector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="styleforge-projection")
         self.projections: dict[str, ProjectionJob] = {}
+        self.distance_kind = distance     # the projection distance: lpips (the reference's) or pixel
+        self._distance = None             # built on the first projection (LPIPS may be fetched then)
         model_bytes = b"".join(t.detach().cpu().numpy().tobytes()[:4096] for t in G.state_dict().values())
         self.model_tag = hashlib.sha1(model_bytes).hexdigest()[:12]
         self.feature_layers = [name for name in self._feature_names()]
@@ -178,7 +180,8 @@ class Explorer:
                 "psi_range": list(PSI_RANGE), "max_seed": MAX_SEED, "strength_limit": STRENGTH_LIMIT,
                 "edits": [{"name": e.name, "method": e.method, "space": e.space, "description": e.describe()}
                           for e in self.edits.values()],
-                "max_upload_bytes": MAX_UPLOAD_BYTES, "max_projection_steps": MAX_PROJECTION_STEPS}
+                "max_upload_bytes": MAX_UPLOAD_BYTES, "max_projection_steps": MAX_PROJECTION_STEPS,
+                "projection_distance": self.distance_kind}
 
     def view_from(self, query: dict) -> View:
         finished = {k for k, job in self.projections.items() if job.done and job.ws is not None}
@@ -313,8 +316,10 @@ class Explorer:
 
         def run():
             try:
-                result = project(self.G, target, space="w", settings=ProjectionSettings(steps=steps,
-                                 w_avg_samples=2000), progress=progress)
+                if self._distance is None:
+                    self._distance = image_distance(self.distance_kind, device=self.device)
+                result = project(self.G, target, space="w", distance=self._distance,
+                                 settings=ProjectionSettings(steps=steps, w_avg_samples=2000), progress=progress)
                 job.ws, job.noise = result.ws, result.noise
             except Exception as error:  # reported to the page; the server keeps running
                 job.error = str(error).splitlines()[0] if str(error) else type(error).__name__

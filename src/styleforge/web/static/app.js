@@ -77,7 +77,8 @@ async function project() {
     const state = await (await fetch(`/api/project/${id}`)).json();
     $("progress").max = state.steps; $("progress").value = state.step;
     $("project-status").textContent = state.error ? state.error
-      : `${state.step}/${state.steps}` + (state.distance !== null ? ` distance ${state.distance.toFixed(3)}` : "");
+      : `${state.step}/${state.steps}` + (state.distance !== null
+        ? ` ${info.projection_distance} distance ${state.distance.toFixed(3)}` : "");
     if (!state.done) { setTimeout(poll, 300); return; }
     if (!state.error) {
       projection = id;
@@ -98,6 +99,8 @@ async function start() {
   $("cutoff").max = info.num_ws; $("crossover").max = info.num_ws;
   $("crossover").value = Math.floor(info.num_ws / 2); output("crossover", $("crossover").value);
   $("steps").max = info.max_projection_steps;
+  $("distance-kind").textContent = info.projection_distance === "lpips"
+    ? "distance: LPIPS-VGG16 (as the reference projector)" : "distance: pixel MSE + (1 − SSIM)";
   for (const [name, rows] of Object.entries(info.layer_groups)) {
     const button = document.createElement("button");
     button.type = "button"; button.textContent = name; button.id = `preset-${name}`;
