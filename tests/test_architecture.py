@@ -2,6 +2,7 @@
 modules, imports inside functions only with a stated reason, benchmarks use public names only."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,76 @@ def test_benchmarks_use_public_names_only():
                 if any(part.startswith("_") for part in node.module.split(".")):
                     private.append(f"{path.name}: {node.module}")
     assert not private, private
+
+
+# ------------------------------------------------------------------------- the layer order
+
+DOC = Path(__file__).parent.parent / "docs" / "architecture.md"
+
+
+def layer_table(text: str | None = None) -> dict[str, int]:
+    """{top-level name under styleforge: layer} from docs/architecture.md's layer table."""
+    text = text if text is not None else DOC.read_text()
+    table = text.split("<!-- layers:", 1)[1].split("\n\n", 1)[0]
+    layers = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].isdigit():
+            for name in re.findall(r"`([\w]+)`", cells[1]):
+                layers[name] = int(cells[0])
+    return layers
+
+
+def _layer(module: str, layers: dict) -> int | None:
+    parts = module.split(".")
+    return None if len(parts) == 1 else layers.get(parts[1], -1)
+
+
+def _all_imports(module: str, path: Path, known: dict) -> set[str]:
+    """Module-level imports and those inside functions (they count for the layer order too)."""
+    found = _module_level_imports(module, path, known)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.ImportFrom):
+                    target = _resolve(module, path, sub)
+                    if target.startswith("styleforge"):
+                        found |= {f"{target}.{a.name}" if f"{target}.{a.name}" in known else target for a in sub.names}
+                elif isinstance(sub, ast.Import):
+                    found |= {a.name for a in sub.names if a.name.startswith("styleforge")}
+    return found - {module}
+
+
+def upward_imports(layers: dict, sources: dict | None = None) -> list[str]:
+    known = _modules()
+    sources = sources or {m: p for m, p in known.items()}
+    found = []
+    for module, path in sorted(sources.items()):
+        own = _layer(module, layers)
+        if own is None:
+            continue
+        for target in sorted(_all_imports(module, path, known)):
+            theirs = _layer(target, layers)
+            if theirs is not None and theirs > own:
+                found.append(f"{module} (layer {own}) imports {target} (layer {theirs})")
+    return found
+
+
+def test_every_module_has_a_layer():
+    layers = layer_table()
+    unplaced = sorted({m.split(".")[1] for m in _modules() if "." in m} - set(layers))
+    assert not unplaced, f"not in docs/architecture.md's layer table: {unplaced}"
+    assert not set(layers) - {m.split(".")[1] for m in _modules() if "." in m}, "the table names modules that are gone"
+
+
+def test_no_import_goes_up_the_layers():
+    assert upward_imports(layer_table()) == []
+
+
+def test_the_layer_test_catches_an_upward_import(tmp_path):
+    """A deliberately added upward import (checkpoint → web) is reported."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from ..web import Explorer\n")
+    sources = {"styleforge.checkpoint.bad": bad}
+    (found,) = upward_imports(layer_table(), sources)
+    assert "styleforge.checkpoint.bad (layer 4) imports styleforge.web" in found

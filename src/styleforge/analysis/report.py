@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 
 from ..errors import StyleforgeError
 from ..files import atomic_path
-from ..metrics import evaluate, parse_metric
 from ..media import save_image
 from .dci import dci
 from .feature_maps import feature_grid, layer_features, layer_spikiness
@@ -53,20 +52,13 @@ def _importance_figure(importance: np.ndarray, factors: list[str], space: str, p
     figure.savefig(path, dpi=100)
 
 
-def _ppl(G, weights: dict | None) -> dict:
-    results = {}
-    for name in ("ppl2_2k_zend", "ppl2_2k_wend"):
-        try:
-            results[name] = evaluate(G, parse_metric(name), weights=weights)["value"]
-        except StyleforgeError as error:  # no LPIPS weights here, or images too small
-            results[name] = f"skipped: {error}"
-    return results
-
-
 def analysis_report(G, predictor, outdir: str | Path, samples: int = 2000, seed: int = 0, method: str = "gbt",
-                    spaces: tuple = SPACES, feature_seeds: int = 8, with_ppl: bool = True,
-                    weights: dict | None = None, progress: Callable[[str], None] | None = None) -> dict:
-    """Write report.json, report.html and their figures to `outdir`; returns the JSON record."""
+                    spaces: tuple = SPACES, feature_seeds: int = 8,
+                    path_lengths: Callable[[object], dict] | None = None,
+                    progress: Callable[[str], None] | None = None) -> dict:
+    """Write report.json, report.html and their figures to `outdir`; returns the JSON record.
+    `path_lengths(G)` → {name: value or why skipped} adds a PPL section (metrics live above analysis,
+    so the caller measures them)."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda text: None)
@@ -85,9 +77,9 @@ def analysis_report(G, predictor, outdir: str | Path, samples: int = 2000, seed:
     for space in ("z", "w"):
         say(f"separability of {SPACE_LABELS[space]}")
         record["separability"][space] = separability(np.asarray(data.codes(space)), factors, names, seed=seed)
-    if with_ppl:
+    if path_lengths is not None:
         say("PPL")
-        record["ppl"] = _ppl(G, weights)
+        record["ppl"] = path_lengths(G)
     say("feature maps")
     record["spikiness"] = layer_spikiness(G, list(range(feature_seeds)))
     grids = []

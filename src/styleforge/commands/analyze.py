@@ -14,6 +14,7 @@ from ..data import ToyFaces
 from ..errors import StyleforgeError
 from ..files import check_destination
 from ..media import save_image
+from ..metrics import evaluate, parse_metric
 from .common import load_generator, output_dir, progress_bar
 
 SPACE_LABELS = {"z": "Z", "w": "W", "wplus": "W+", "s": "S"}
@@ -75,6 +76,17 @@ def _droplets(args) -> int:
     return 0
 
 
+def _path_lengths(G) -> dict:
+    """PPL (end-point sampling, Z and W) for the analysis report; a metric that cannot run says why."""
+    results = {}
+    for name in ("ppl2_2k_zend", "ppl2_2k_wend"):
+        try:
+            results[name] = evaluate(G, parse_metric(name))["value"]
+        except StyleforgeError as error:  # no LPIPS weights here, or images too small
+            results[name] = f"skipped: {error}"
+    return results
+
+
 def run(args) -> int:
     if args.action == "train-predictor":
         return _train_predictor(args)
@@ -96,7 +108,7 @@ def run(args) -> int:
     predictor = load_predictor(args.predictor)
     if args.action == "report":
         record = analysis_report(G, predictor, args.outdir, samples=args.samples, seed=args.seed,
-                                 method=args.method, with_ppl=not args.no_ppl,
+                                 method=args.method, path_lengths=None if args.no_ppl else _path_lengths,
                                  progress=lambda text: print(text, file=sys.stderr, flush=True))
         for space, values in record["dci"].items():
             print(f"DCI {SPACE_LABELS[space]:2s}: D {values['disentanglement']:.3f}  C {values['completeness']:.3f}  "
