@@ -25,6 +25,7 @@ from ..models import Generator, build_from_config
 from ..state_dict import load_state_strict
 from ..tagged import json_field, read_header, read_tagged, read_tagged_metadata, write_tagged
 from .reference import from_reference, to_reference
+from .remote import resolve_model
 from .reference_pickle import NETWORK_KEYS, load_network_pickle, network_from_pickle, read_network_pickle
 from .rosinality import (discriminator_from_rosinality, discriminator_to_rosinality,
                          generator_from_rosinality, generator_to_rosinality, rosinality_args)
@@ -40,8 +41,8 @@ _PICKLE_PROTOCOLS = range(2, 6)  # a pickle of protocol 2+ opens with PROTO (0x8
 def detect_format(path: str | os.PathLike) -> str:
     """One of FORMATS, from what each format guarantees about its bytes (never from the name):
     safetensors first (a little-endian header length, then a JSON object that fits), then torch's zip
-    or legacy magic, then a pickle's PROTO opcode."""
-    path = existing_file(path)
+    or legacy magic, then a pickle's PROTO opcode. A URL or release name is fetched (cached) first."""
+    path = existing_file(resolve_model(path))
     header = read_header(path)
     if header is not None:
         tag = header.metadata.get("format")
@@ -129,6 +130,7 @@ def _training_networks(path, keys=NETWORK_KEYS) -> dict:
 def load_networks(path: str | os.PathLike) -> dict:
     """{key: network} for every network in a file: 'G' or 'D' for single-network files,
     'G', 'D', 'G_ema' (those present) for reference pickles and rosinality checkpoints."""
+    path = resolve_model(path)
     fmt = detect_format(path)
     if fmt == "styleforge":
         model = native.load(path)
@@ -145,6 +147,7 @@ def load_networks(path: str | os.PathLike) -> dict:
 def network_keys(path: str | os.PathLike) -> list[str]:
     """The networks a file holds ('G', 'D', 'G_ema', or the one kind of a single-network file),
     listed without converting any of them."""
+    path = resolve_model(path)
     fmt = detect_format(path)
     if fmt == "reference-pickle":
         return read_network_pickle(path).keys
@@ -167,6 +170,7 @@ def load(path: str | os.PathLike, network_key: str | None = None, device: str | 
     if network_key is not None and network_key not in NETWORK_KEYS:
         raise StyleforgeError(f"network_key must be one of {', '.join(NETWORK_KEYS)}, got {network_key!r}")
     device = check_device(device)
+    path = resolve_model(path)
     fmt = detect_format(path)
     if fmt == "reference-pickle":  # convert only the network asked for
         pkl = read_network_pickle(path)

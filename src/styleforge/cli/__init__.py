@@ -11,11 +11,11 @@ from ..files import describe_os_error
 from ..runtime import tune_allocator
 from ..version import __version__
 from .options import missing_required_model
-from . import (analyze, attribute, convert, dataset, demo, edit, generate, inspect, metrics, mix, new, project, serve,
-               train, video)
+from . import (analyze, attribute, convert, dataset, demo, edit, generate, inspect, metrics, mix, models, new, project,
+               serve, train, video)
 
 COMMANDS = [train, dataset, new, generate, mix, video, project, attribute, edit, analyze, inspect, metrics, convert,
-            serve, demo]
+            models, serve, demo]
 
 DESCRIPTION = """styleforge — StyleGAN2 toolkit.
 
@@ -31,6 +31,7 @@ Examples:
   styleforge serve --model tiny.safetensors                 # web explorer on http://127.0.0.1:7860
   styleforge inspect --model tiny.safetensors
   styleforge convert --src network-snapshot.pkl --dest model.safetensors
+  styleforge generate --model stylegan2-ffhq-1024 --seeds 0-3 --outdir out   # a release by name (styleforge models)
 Run `styleforge COMMAND --help` for the options and examples of each command."""
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import StyleforgeError
-from ..names import GENERATOR_KEYS, MAX_SEED, NETWORK_KEYS, NOISE_MODES, PSI_LIMIT
+from ..names import GENERATOR_KEYS, MAX_SEED, MODEL_RELEASES, NETWORK_KEYS, NOISE_MODES, PSI_LIMIT
 from ..seeds import parse_int_list, parse_seeds
 
 
@@ -98,7 +98,7 @@ MODEL_SUFFIXES = (".pkl", ".pt", ".pth", ".safetensors", ".ckpt")
 
 def looks_like_model(value: str) -> bool:
     """A value that names a model file or URL rather than a network key."""
-    return ("://" in value or "/" in value or os.sep in value or os.path.exists(value)
+    return ("://" in value or "/" in value or os.sep in value or os.path.exists(value) or value in MODEL_RELEASES
             or Path(value).suffix.lower() in MODEL_SUFFIXES)
 
 
@@ -130,7 +130,9 @@ def add_model_options(parser: argparse.ArgumentParser, keys=GENERATOR_KEYS, opti
     multi-network file; a model path given there is taken as the model, as NVIDIA's tools use it).
     The model is required after parsing (`missing_required_model`), so either option may carry it."""
     dest = option.lstrip("-").replace("-", "_")
-    parser.add_argument(option, dest=dest, default=None, metavar="PATH", help=f"{help_text} (required)")
+    parser.add_argument(option, dest=dest, default=None, metavar="PATH",
+                        help=f"{help_text}: a file, an http(s) URL or a release name (`styleforge models`); "
+                             "required")
     parser.add_argument("--network-key", "--network", dest="network_key", action=NetworkOption, keys=keys,
                         model_dest=dest, model_option=option, default=None, metavar="|".join(keys),
                         help=f"network of a multi-network file: {', '.join(keys)} (default: {keys[0]}); "

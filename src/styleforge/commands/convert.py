@@ -5,6 +5,7 @@ from pathlib import Path
 from ..checkpoint import (detect_format, export_reference, export_rosinality, load, load_networks, network_keys,
                           save)
 from ..checkpoint.formats import reference_sidecar
+from ..checkpoint.remote import resolve_model
 from ..errors import StyleforgeError
 from ..files import check_destination
 from ..models import Generator
@@ -32,6 +33,7 @@ def _describe(key: str, model) -> str:
 
 
 def run(args) -> int:
+    args.src = resolve_model(args.src)  # a URL or release name: the cached file
     source_format = detect_format(args.src)
     dest = Path(args.dest)
     target = args.to or ("rosinality" if dest.suffix in (".pt", ".pth") else "styleforge")

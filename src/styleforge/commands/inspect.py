@@ -4,6 +4,7 @@ import json
 
 from ..checkpoint import detect_format, load, network_keys, read_metadata
 from ..checkpoint.reference_pickle import describe_pickle
+from ..checkpoint.remote import resolve_model
 from ..errors import StyleforgeError
 from ..latents import space_sizes
 from ..models import Generator
@@ -14,6 +15,7 @@ def _cell(value) -> str:
 
 
 def run(args) -> int:
+    args.model = resolve_model(args.model)  # a URL or release name: the cached file
     file_format = detect_format(args.model)
     contents = describe_pickle(args.model) if file_format == "reference-pickle" else None
     if contents is not None and not args.json:
