@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TORCH_VERSION ?= 2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: test demo bench install browser clean
+.PHONY: test demo bench install browser clean wheel-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+# The README's pip route: the wheel in a fresh virtualenv with the CPU torch first, then --help, one
+# generate and the explorer answering on loopback.
+wheel-check: $(STAMP)
+	PYTHON=$(PYTHON) TORCH_VERSION=$(TORCH_VERSION) TORCH_INDEX=$(TORCH_INDEX) bash .ci/wheel-check.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/styleforge demo --outdir out/demo

@@ -9,7 +9,7 @@ EXAMPLES = """  styleforge serve --model tiny.safetensors                 # then
 The page: seed (← / → step it), truncation ψ and cutoff, noise, style mixing with coarse / middle /
 fine presets, interpolation between two seeds, edit sliders, projection of an uploaded image, feature
 maps of any layer, and downloads of the image and its W+ / S latent. Needs the web extra:
-pip install 'styleforge[web]'."""
+pip install '.[web]' (from a checkout)."""
 
 
 def register(commands) -> None:

@@ -32,7 +32,7 @@ def _check_port(host: str, port: int) -> None:
 
 def run(args) -> int:
     if uvicorn is None:
-        raise StyleforgeError("the web explorer needs FastAPI and uvicorn: pip install 'styleforge[web]'")
+        raise StyleforgeError("the web explorer needs FastAPI and uvicorn: pip install '.[web]' (from a checkout)")
     if not 1 <= args.port <= 65535:
         raise StyleforgeError(f"--port must be in 1..65535, got {args.port}")
     _check_port(args.host, args.port)
