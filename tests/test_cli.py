@@ -131,3 +131,21 @@ def test_demo_trains_then_writes_the_figures(tmp_path):
 def test_demo_renders_figures_for_an_existing_model(model_path, tmp_path):
     assert main(["demo", "--model", str(model_path), "--outdir", str(tmp_path / "figs")]) == 0
     assert (tmp_path / "figs" / "style-mixing.png").exists()
+
+
+def test_progress_in_logs_is_a_line_every_interval_with_time_left():
+    import io
+
+    from styleforge.commands.common import LogProgress
+
+    stream = io.StringIO()
+    with LogProgress(10, "project", unit="step", every=0, stream=stream) as bar:
+        for _ in range(10):
+            bar.update(1)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 11 and lines[0].startswith("project: 1/10 step") and "left" in lines[0]
+    assert lines[-1].startswith("project: 10/10 step") and lines[-1].endswith("done")
+    quiet = io.StringIO()
+    with LogProgress(10, "video", every=3600, stream=quiet) as bar:
+        bar.update(5)
+    assert quiet.getvalue().count("\n") == 1  # only the closing line within the interval

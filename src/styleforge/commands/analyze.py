@@ -26,7 +26,7 @@ def _train_predictor(args) -> int:
     if args.resolution not in (16, 32, 64):
         raise StyleforgeError("--resolution must be 16, 32 or 64")
     check_destination(args.out, args.force, "--out")
-    with progress_bar(args.steps, "train predictor") as bar:
+    with progress_bar(args.steps, "train predictor", unit="step") as bar:
         def report(step, loss):
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}")

@@ -49,7 +49,7 @@ def run(args) -> int:
     distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device)
     settings = ProjectionSettings(steps=args.steps, w_avg_samples=args.w_avg_samples)
     began = time.time()
-    with progress_bar(2 * args.num * args.steps, "attribute") as bar:
+    with progress_bar(2 * args.num * args.steps, "attribute", unit="step") as bar:
         generated = _distances(G, fake.to(args.device), distance, settings, args.batch, bar)
         real_d = _distances(G, real.to(args.device), distance, settings, args.batch, bar)
     auc = roc_auc(generated, real_d)

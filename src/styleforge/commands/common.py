@@ -2,6 +2,7 @@
 folders, progress bars."""
 
 import sys
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -11,6 +12,8 @@ from ..errors import StyleforgeError
 from ..latents import one_hot
 from ..models import Generator
 from ..models.precision import apply_precision
+
+LOG_EVERY_S = 30  # seconds between progress lines when stderr is not a terminal
 
 
 def load_generator(path: str, device: str = "cpu", network_key: str | None = None,
@@ -48,8 +51,55 @@ def check_outputs(paths, force: bool, option: str = "--outdir") -> None:
                               "replace it, or choose another folder")
 
 
-def progress_bar(total: int, description: str):
-    """A tqdm bar on a terminal, nothing in logs."""
+class LogProgress:
+    """Progress for logs and CI (no terminal): a line on stderr at least every `every` seconds with
+    the count, the rate and the time left, and one when done. The parts of tqdm's API commands use."""
 
-    return tqdm(total=total, desc=description, unit="img", disable=not sys.stderr.isatty(),
-                leave=False)
+    def __init__(self, total: int, description: str, unit: str = "img", every: float = LOG_EVERY_S,
+                 stream=None):
+        self.total, self.description, self.unit, self.every = total, description, unit, every
+        self.stream = stream or sys.stderr
+        self.n, self.postfix = 0, ""
+        self.started = self.said = time.monotonic()
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        if time.monotonic() - self.said >= self.every:
+            self._say()
+
+    def set_postfix(self, **values) -> None:
+        self.postfix = ", ".join(f"{k}={v}" for k, v in values.items())
+
+    def _say(self, done: bool = False) -> None:
+        self.said = time.monotonic()
+        elapsed = self.said - self.started
+        rate = self.n / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.n) / rate if rate > 0 and self.total else None
+        parts = [f"{self.description}: {self.n}/{self.total} {self.unit}" if self.total else
+                 f"{self.description}: {self.n} {self.unit}", f"{_clock(elapsed)} elapsed"]
+        if not done and left is not None:
+            parts.append(f"~{_clock(left)} left")
+        if done:
+            parts.append("done")
+        if self.postfix:
+            parts.append(self.postfix)
+        print(", ".join(parts), file=self.stream, flush=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *rest) -> None:
+        if kind is None and self.n:
+            self._say(done=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def progress_bar(total: int, description: str, unit: str = "img"):
+    """A tqdm bar with time left on a terminal; elsewhere (logs, CI) a line at least every 30 s."""
+    if sys.stderr.isatty():
+        return tqdm(total=total, desc=description, unit=unit, leave=True)
+    return LogProgress(total, description, unit)

@@ -43,7 +43,7 @@ def run(args) -> int:
         chunk = list(range(start, min(start + args.batch, len(paths))))
         batch = torch.stack([targets[i] for i in chunk])
         began = time.time()
-        with progress_bar(args.steps, f"project {len(chunk)} target(s)") as bar:
+        with progress_bar(args.steps, f"project {len(chunk)} target(s)", unit="step") as bar:
             def report(step, distances):
                 bar.update(1)
                 bar.set_postfix(distance=f"{float(np.mean(distances)):.4f}")

@@ -42,7 +42,7 @@ def run(args) -> int:
         raise StyleforgeError(f"frames would be {side:,} px wide ({max(rows, cols)} × {G.img_resolution} px × scale "
                               f"{scale}); at most {MAX_FRAME_SIDE:,}: lower --scale or --grid")
     total = len(keys) * args.frames_per_step
-    with progress_bar(total, "video") as bar:
+    with progress_bar(total, "video", unit="frame") as bar:
         def counted():
             for frame in loop_frames(G, keys, args.space, args.frames_per_step, rows, cols, psi=args.trunc,
                                      noise_mode=args.noise_mode):
