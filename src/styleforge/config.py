@@ -15,7 +15,7 @@ from .errors import StyleforgeError
 from .names import ACTIVATION_NAMES
 
 ARCHITECTURES = ("orig", "skip", "resnet")
-FAMILIES = ("stylegan2", "stylegan1")  # generator families: modulated convs (v2) or AdaIN (v1)
+FAMILIES = ("stylegan2", "stylegan1", "stylegan3")  # modulated convs (v2), AdaIN (v1), alias-free (v3: T / R)
 MODEL_KINDS = ("G", "D")
 
 
@@ -91,7 +91,8 @@ class GeneratorConfig(_ConfigMethods):
     num_fp16_res: int = 0                   # Highest-resolution blocks that may run in fp16 on GPU.
     use_noise: bool = True                  # Per-pixel noise inputs in every synthesis conv.
     activation: str = "lrelu"               # Activation of mapping and synthesis layers.
-    family: str = "stylegan2"               # stylegan2 (modulated convs) or stylegan1 (AdaIN, docs/models.md).
+    family: str = "stylegan2"               # stylegan2 (modulated convs), stylegan1 (AdaIN) or stylegan3 (alias-free).
+    alias_free: dict | None = None          # stylegan3 only: synthesis settings (models/synthesis_sg3.py).
 
     kind = "G"
 
@@ -110,6 +111,9 @@ class GeneratorConfig(_ConfigMethods):
         if self.family == "stylegan1" and (self.architecture != "orig" or self.conv_clamp is not None):
             raise StyleforgeError("the StyleGAN v1 generator has one ToRGB at the end and no clamp: "
                                   "it needs architecture 'orig' and conv_clamp None")
+        if self.alias_free is not None and (self.family != "stylegan3" or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) for k, v in self.alias_free.items())):
+            raise StyleforgeError("alias_free holds the numeric synthesis settings of a stylegan3 generator only")
         return self
 
 
@@ -218,6 +222,18 @@ PRESETS: dict[str, dict] = {
         "description": "small CPU model (64 px, 128-d latents, 64 channels up to 16 px, then halving)",
         "G": dict(img_resolution=64, z_dim=128, w_dim=128, channel_base=1024, channel_max=64),
         "D": dict(img_resolution=64, channel_base=1024, channel_max=64),
+    },
+    "stylegan3-t": {  # StyleGAN3 config T at 1024 (Karras et al. 2021), as stylegan3's train.py --cfg=stylegan3-t.
+        "description": "StyleGAN3 config T, 1024 px (alias-free, 3×3 convs); generation only",
+        "G": dict(img_resolution=1024, family="stylegan3", mapping_layers=2, w_avg_beta=0.998, conv_clamp=256,
+                  alias_free={"conv_kernel": 3}),
+        "D": dict(img_resolution=1024, conv_clamp=256),
+    },
+    "stylegan3-r": {  # config R: 1×1 convs, radial filters, twice the channels.
+        "description": "StyleGAN3 config R, 1024 px (alias-free, rotation equivariant); generation only",
+        "G": dict(img_resolution=1024, family="stylegan3", mapping_layers=2, w_avg_beta=0.998, conv_clamp=256,
+                  channel_base=65536, channel_max=1024, alias_free={"conv_kernel": 1, "use_radial_filters": True}),
+        "D": dict(img_resolution=1024, conv_clamp=256),
     },
     "stylegan1": {  # StyleGAN v1 FFHQ 1024 (Karras et al. 2019): fmap_base 8192 = our channel_base 16384.
         "description": "StyleGAN v1 (AdaIN) FFHQ generator (1024 px, 26.2 M G params) with a StyleGAN2 D",

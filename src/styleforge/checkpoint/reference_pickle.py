@@ -23,6 +23,7 @@ from .reference_families import (SG3_ALIAS_FREE, Identity, discriminator_kwargs,
                                  identify)
 from .safe_pickle import PersistentRecord, TFNetworkRecord, plain, read_pickle
 from ..state_dict import load_state_strict
+from .reference_sg3 import alias_free_generator
 from .tf_pickle import describe_tf_pickle, tf_network
 
 NETWORK_KEYS = ("G", "D", "G_ema")
@@ -80,7 +81,7 @@ def _pytorch_network(pkl: NetworkPickle, key: str):
     if record.short_name == "Discriminator":
         return from_reference(_flatten_state(record), discriminator_kwargs(record, identity, key), "D")
     if identity.family == SG3_ALIAS_FREE:
-        raise _alias_free_refusal(key)
+        return alias_free_generator(record, key)
     return from_reference(_flatten_state(record), generator_kwargs(record, identity, key), "G")
 
 

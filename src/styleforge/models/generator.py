@@ -1,5 +1,6 @@
 """StyleGAN2 generator G = synthesis ∘ mapping (StyleGAN2 paper, Sec. 2) with Z, W, W+ and S entry points;
-config.family "stylegan1" gives the StyleGAN v1 (AdaIN) synthesis network behind the same mapping."""
+config.family "stylegan1" gives the StyleGAN v1 (AdaIN) synthesis network and "stylegan3" the alias-free
+one (StyleGAN3, configs T and R) behind the same mapping."""
 
 import torch
 from torch import nn
@@ -7,6 +8,7 @@ from torch import nn
 from ..config import GeneratorConfig
 from .mapping import MappingNetwork
 from .synthesis import StyleLayer, SynthesisNetwork
+from .synthesis_sg3 import AliasFreeSynthesis
 from .synthesis_v1 import SynthesisNetworkV1
 
 
@@ -20,7 +22,11 @@ class Generator(nn.Module):
         self.config = config
         self.z_dim, self.c_dim, self.w_dim = config.z_dim, config.c_dim, config.w_dim
         self.img_resolution, self.img_channels = config.img_resolution, config.img_channels
-        if config.family == "stylegan1":
+        if config.family == "stylegan3":
+            self.synthesis = AliasFreeSynthesis(
+                config.w_dim, config.img_resolution, config.img_channels, channel_base=config.channel_base,
+                channel_max=config.channel_max, conv_clamp=config.conv_clamp, settings=config.alias_free)
+        elif config.family == "stylegan1":
             self.synthesis = SynthesisNetworkV1(
                 config.w_dim, config.img_resolution, config.img_channels, channel_base=config.channel_base,
                 channel_max=config.channel_max, use_noise=config.use_noise, activation=config.activation)

@@ -35,7 +35,8 @@ def upfirdn2d(x: torch.Tensor, f: torch.Tensor | None, up: int = 1, down: int = 
               padding: int | Sequence[int] = 0, gain: float = 1.0) -> torch.Tensor:
     """Upsample by zero insertion, pad (negative = crop), convolve with the separable FIR filter, decimate.
 
-    x: [N, C, H, W]; f: 1-D normalized filter or None (identity); padding (x0, x1, y0, y1).
+    x: [N, C, H, W]; f: 1-D separable filter, 2-D filter (e.g. StyleGAN3's radial ones) or None
+    (identity); padding (x0, x1, y0, y1); gain multiplies the whole 2-D response.
     """
     px0, px1, py0, py1 = _padding4(padding)
     n, c, h, w = x.shape
@@ -47,6 +48,9 @@ def upfirdn2d(x: torch.Tensor, f: torch.Tensor | None, up: int = 1, down: int = 
     x = x[:, :, max(-py0, 0): x.shape[2] - max(-py1, 0), max(-px0, 0): x.shape[3] - max(-px1, 0)]
     if f is None:
         return x[:, :, ::down, ::down] if down > 1 else x
+    if f.ndim == 2:  # a non-separable filter: one depthwise pass
+        kernel = (f.to(x.dtype).flip([0, 1]) * gain).view(1, 1, *f.shape)
+        return F.conv2d(x, kernel.repeat(c, 1, 1, 1), stride=down, groups=c)
     taps = f.to(x.dtype).flip(0)  # flip: true convolution
     if fastpath.current(x.device).fir == "shift":
         return _filter_shift(x, taps, down, gain)
