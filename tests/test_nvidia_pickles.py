@@ -112,21 +112,26 @@ def test_convert_gives_the_same_networks(name, tmp_path, capsys):
 
 
 @torch.no_grad()
-def test_alias_free_generator_is_refused_by_name_and_its_d_and_mapping_load(tmp_path, capsys):
+def test_alias_free_generator_loads_and_gives_nvidias_images(tmp_path, capsys):
+    """The config-R generator NVIDIA's stylegan3 code wrote (once refused by name) now loads: its
+    mapping, images and truncated images are NVIDIA's; its D and mapping load alone as before."""
     io, _ = _fixture("sg3-af-0")
     path = ROOT / "sg3-af-0.pkl"
-    for key in ("G_ema", "G"):
-        with pytest.raises(sf.StyleforgeError, match=r"StyleGAN3 alias-free generator \(config T/R\) is "
-                                                     r"not supported.*--network D"):
-            sf.load(path, network_key=key)
-    D = sf.load(path, network_key="D")  # G is never converted on the way
+    G = sf.load(path)
+    assert G.config.family == "stylegan3" and G.config.alias_free["conv_kernel"] == 1
+    with torch.no_grad():
+        _check_exact(G.mapping(io["z"]), io["ws"])
+        assert (G.synthesis(io["ws"]) - io["img_const"]).abs().max() <= 1e-5 * io["img_const"].abs().max()
+        assert (G.synthesis(io["ws_psi0.7"]) - io["img_psi0.7_const"]).abs().max() <= 1e-5 * io["img_const"].abs().max()
+        G_train = sf.load(path, network_key="G")
+        assert (G_train.synthesis(io["g_ws"]) - io["g_img_const"]).abs().max() <= 1e-5 * io["img_const"].abs().max()
+    D = sf.load(path, network_key="D")
     _check_exact(D(io["reals"]), io["d_logits_real"])
     _check_exact(D(io["img_const"]), io["d_logits_fake"])
     mapping = load_mapping(path)
     _check_exact(mapping(io["z"]), io["ws"])
     _check_exact(mapping(io["z"], psi=0.7), io["ws_psi0.7"])
-    assert main(["generate", "--model", str(path), "--seeds", "0", "--outdir", str(tmp_path)]) == 2
-    assert "alias-free" in capsys.readouterr().err
+    assert main(["generate", "--model", str(path), "--seeds", "0", "--outdir", str(tmp_path)]) == 0
     assert main(["convert", "--src", str(path), "--dest", str(tmp_path / "d.safetensors"), "--network", "D"]) == 0
 
 

@@ -78,6 +78,18 @@ def grid_type(text: str) -> tuple[int, int]:
     return int(rows), int(cols)
 
 
+def translate_type(text: str) -> tuple[float, float]:
+    """'0.1,-0.2' → (0.1, -0.2): a shift in units of the image width, each within ±10."""
+    parts = text.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 2 or not all(abs(v) <= 10 for v in values):
+        raise argparse.ArgumentTypeError(f"--translate takes X,Y (image widths, each within ±10), got {text!r}")
+    return values
+
+
 psi_type = bounded(float, -PSI_LIMIT, PSI_LIMIT, "truncation psi")
 seed_type = bounded(int, 0, MAX_SEED, "seed")
 

@@ -29,6 +29,14 @@ def load_generator(path: str, device: str = "cpu", network_key: str | None = Non
     return model
 
 
+def apply_input_transform(G: Generator, translate: tuple[float, float], rotate: float) -> None:
+    """--translate / --rotate: only the alias-free (StyleGAN3) generator has an input to transform."""
+    if not hasattr(G.synthesis, "set_transform"):
+        raise StyleforgeError(f"--translate / --rotate move StyleGAN3 (alias-free) images; this model is "
+                              f"{G.config.family}, whose input is a learned constant")
+    G.synthesis.set_transform(translate, rotate)
+
+
 def check_class(G: Generator, class_index: int | None) -> None:
     """--class fits G (the rule of `latents.one_hot`, in the command line's words)."""
     one_hot(class_index, G.c_dim, 1, option="--class")

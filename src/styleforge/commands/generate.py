@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import StyleforgeError
 from ..pipeline import render, render_batches
 from ..media import make_grid, save_image, to_uint8
-from .common import check_class, load_generator, output_dir, progress_bar
+from .common import apply_input_transform, check_class, load_generator, output_dir, progress_bar
 
 MAX_GRID = 1024  # images in one grid.png (kept in memory until the end)
 
@@ -30,6 +30,8 @@ def _render_files(G, args, outdir) -> int:
 
 def run(args) -> int:
     G = load_generator(args.model, args.device, args.network_key, precision=args.precision)
+    if args.translate is not None or args.rotate is not None:
+        apply_input_transform(G, args.translate or (0.0, 0.0), args.rotate or 0.0)
     if args.projected_w:
         if args.class_index is not None or args.grid:
             raise StyleforgeError("--class and --grid apply to --seeds, not to --projected-w")

@@ -59,8 +59,12 @@ def run(args) -> int:
     kind = "generator" if isinstance(model, Generator) else "discriminator"
     if getattr(config, "family", "stylegan2") != "stylegan2":
         kind = f"{config.family} {kind}"
+    design = f"architecture {config.architecture}"
+    if getattr(config, "family", None) == "stylegan3":
+        design = ("alias-free config R (1×1 convs, radial filters)" if config.alias_free.get("use_radial_filters")
+                  else "alias-free config T (3×3 convs)")
     print(f"{args.model}: {kind}, {config.img_resolution}px × {config.img_channels} channels, "
-          f"architecture {config.architecture}, c_dim {config.c_dim}, format {file_format}")
+          f"{design}, c_dim {config.c_dim}, format {file_format}")
     header = ["layer", "res", "in", "out", "W+ row", "S ch", "params"]
     table = [header] + [[row.name, _cell(row.resolution), _cell(row.in_channels),
                          _cell(row.out_channels), _cell(row.w_index), _cell(row.s_channels),

@@ -28,6 +28,8 @@ def _affine_by_row(G) -> dict[int, torch.nn.Module]:
     modules = [m for block in synthesis.blocks() for _, m in block.modulated_layers()]
     rows = {}
     for layer, module in zip(synthesis.style_layers, modules):
+        if layer.kind == "input":  # StyleGAN3's Fourier input: its affine gives a transform, not styles
+            continue
         if layer.kind == "conv" or layer.w_index not in rows:
             rows[layer.w_index] = module.affine
     return rows
@@ -46,7 +48,12 @@ def sefa_layers(G, layers="all", variant: str = "genforce") -> list[int]:
     if variant == "rosinality" and layers in ("all", None):
         return conv_rows
     rows = parse_layers(G, layers)
-    rows = list(range(G.num_ws)) if rows is None else list(rows)
+    styled = _affine_by_row(G)
+    rows = sorted(styled) if rows is None else list(rows)
+    unstyled = [r for r in rows if r not in styled]
+    if unstyled:
+        raise StyleforgeError(f"W+ row {unstyled[0]} drives no style affine (StyleGAN3's row 0 turns and shifts "
+                              "the Fourier input); choose other rows")
     outside = [r for r in rows if r not in conv_rows]
     if variant == "rosinality" and outside:
         raise StyleforgeError(f"the rosinality variant reads conv layers only (W+ rows 0..{conv_rows[-1]}); "

@@ -11,6 +11,7 @@ from ..errors import StyleforgeError
 from ..names import INFERENCE_PRECISIONS
 
 LOW_PRECISION_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
+FP32_ONLY_FAMILIES = ("stylegan1", "stylegan3")  # their blocks have no low-precision path here
 
 
 def lowest_low_precision_resolution(img_resolution: int, num_fp16_res: int) -> int | None:
@@ -37,8 +38,9 @@ def set_mixed_precision(*networks, dtype: torch.dtype | None) -> list[int]:
         lowest = lowest_low_precision_resolution(config.img_resolution, config.num_fp16_res)
         for block in blocks:
             low = dtype is not None and lowest is not None and block.resolution >= lowest
-            if low and getattr(config, "family", "stylegan2") == "stylegan1":
-                raise StyleforgeError("mixed precision is not available for StyleGAN v1 models")
+            if low and getattr(config, "family", "stylegan2") in FP32_ONLY_FAMILIES:
+                raise StyleforgeError(f"mixed precision is not available for {config.family} models "
+                                      "(they run in fp32 here)")
             block.compute_dtype = dtype if low else torch.float32
             if low:
                 switched.add(block.resolution)
@@ -60,6 +62,6 @@ def apply_precision(network, precision: str = "auto") -> list[int]:
     on_cuda = next(network.parameters()).device.type == "cuda"
     if precision == "fp32" or (precision == "auto" and not on_cuda):
         return set_mixed_precision(network, dtype=None)
-    if precision == "auto" and getattr(network.config, "family", "stylegan2") == "stylegan1":
+    if precision == "auto" and getattr(network.config, "family", "stylegan2") in FP32_ONLY_FAMILIES:
         return []
     return set_mixed_precision(network, dtype=LOW_PRECISION_DTYPES["bf16" if precision == "mixed-bf16" else "fp16"])
