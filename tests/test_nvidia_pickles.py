@@ -287,8 +287,8 @@ def test_tf_stylegan1_unknown_kwargs_and_unmapped_variables_are_refused_by_name(
     synthesis = dict(v1[2]["components"]["synthesis"])
     synthesis["variables"] = synthesis["variables"] + [("4x4/Const/StyleMod/weight", np.zeros([16, 16], "f4"))]
     v1[2]["components"] = dict(v1[2]["components"], synthesis=synthesis)
-    write_tf_pickle(tmp_path / "v1.pkl", v1)
-    with pytest.raises(sf.StyleforgeError, match=r"StyleGAN \(v1\)"):
+    write_tf_pickle(tmp_path / "v1.pkl", v1)  # a StyleGAN2 network with a v1 variable: read as v1, refused by name
+    with pytest.raises(sf.StyleforgeError, match=r"synthesis/4x4/Conv/mod_weight has no counterpart in the StyleGAN v1"):
         sf.load(tmp_path / "v1.pkl")
 
     odd = [dict(s) for s in states]

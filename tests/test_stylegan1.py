@@ -101,7 +101,7 @@ def test_v1_has_the_v2_surface(G, tmp_path):
     with pytest.raises(sf.StyleforgeError, match="architecture 'orig' and conv_clamp None"):
         sf.build("tiny", "G", family="stylegan1", architecture="skip")
     with pytest.raises(sf.StyleforgeError, match="family must be one of"):
-        sf.build("tiny", "G", family="stylegan3")
+        sf.build("tiny", "G", family="stylegan4")
     assert sf.build("tiny", "G", family="stylegan1").config.architecture == "orig"
 
 

@@ -93,6 +93,8 @@ class GeneratorConfig(_ConfigMethods):
     activation: str = "lrelu"               # Activation of mapping and synthesis layers.
     family: str = "stylegan2"               # stylegan2 (modulated convs), stylegan1 (AdaIN) or stylegan3 (alias-free).
     alias_free: dict | None = None          # stylegan3 only: synthesis settings (models/synthesis_sg3.py).
+    default_psi: float = 1.0                # the truncation a model was released with (v1: 0.7), used
+    default_cutoff: int | None = None       # by the commands when --trunc is not given (cutoff None = all).
 
     kind = "G"
 

@@ -41,11 +41,12 @@ def truncation_strip(G: Generator, seeds: list[int], psis: list[float], noise_mo
 
 
 def style_mixing(G: Generator, row_seeds: list[int], col_seeds: list[int], col_styles: list[int],
-                 psi: float = 1.0, noise_mode: str = "const", class_index: int | None = None):
+                 psi: float = 1.0, noise_mode: str = "const", class_index: int | None = None,
+                 cutoff: int | None = None):
     """(row images [R, ...], column images [K, ...], cells [R, K, ...]): cell (r, k) takes the W+ rows
     `col_styles` from column seed k and every other row from row seed r."""
-    ws_rows = map_seeds(G, row_seeds, psi=psi, class_index=class_index)
-    ws_cols = map_seeds(G, col_seeds, psi=psi, class_index=class_index)
+    ws_rows = map_seeds(G, row_seeds, psi=psi, class_index=class_index, cutoff=cutoff)
+    ws_cols = map_seeds(G, col_seeds, psi=psi, class_index=class_index, cutoff=cutoff)
     r, k = len(row_seeds), len(col_seeds)
     a = ws_rows.repeat_interleave(k, dim=0)
     b = ws_cols.repeat(r, 1, 1)

@@ -213,9 +213,11 @@ def from_reference(state_dict: dict, kwargs: dict, kind: str):
 def to_reference(model) -> tuple[dict, dict]:
     """(state dict with the reference's key names, reference constructor kwargs) for our network."""
     kind = model.config.kind
-    if getattr(model.config, "family", "stylegan2") != "stylegan2":
-        raise StyleforgeError("the reference (stylegan2-ada-pytorch) layout holds StyleGAN2 generators; "
-                              "a StyleGAN v1 model stays in styleforge's own format")
+    family = getattr(model.config, "family", "stylegan2")
+    if family != "stylegan2":
+        name = {"stylegan1": "StyleGAN v1", "stylegan3": "StyleGAN3 (alias-free)"}.get(family, family)
+        raise StyleforgeError(f"the reference (stylegan2-ada-pytorch) layout holds StyleGAN2 generators; "
+                              f"a {name} model stays in styleforge's own format")
     rules = _KEY_RULES[kind]
     state = {_rename(k, rules, to_ours=False): v.detach().clone()
              for k, v in model.state_dict().items()}

@@ -1,5 +1,6 @@
 """TensorFlow StyleGAN2 network pickles (`stylegan2-ffhq-config-f.pkl` and the other official TF
-releases, also NVlabs/stylegan2-ada's TF files) → our networks, with no TensorFlow.
+releases, also NVlabs/stylegan2-ada's TF files) → our networks, with no TensorFlow (StyleGAN v1
+generators: `tf_stylegan1`).
 
 Such a file holds `(G, D, Gs)`, each a `dnnlib.tflib.network.Network` state: `static_kwargs`,
 `components` (G: `mapping`, `synthesis`), `variables` as (name, numpy array) pairs. Every variable
@@ -19,6 +20,7 @@ import torch
 from ..errors import StyleforgeError
 from .reference import from_reference
 from .safe_pickle import TFNetworkRecord, plain
+from .tf_stylegan1 import is_stylegan1, stylegan1_generator
 
 # static_kwargs that only steer the TF graph at run or train time (no effect on the weights' meaning).
 _RUNTIME_KWARGS = {"truncation_psi", "truncation_cutoff", "truncation_psi_val", "truncation_cutoff_val",
@@ -55,16 +57,6 @@ def _collect(network: TFNetworkRecord, prefix: str = "") -> dict[str, np.ndarray
             raise StyleforgeError(f"TensorFlow component {name!r} is not a network")
         out.update(_collect(component, f"{prefix}{name}/"))
     return out
-
-
-def _is_stylegan1(variables: dict) -> bool:
-    return any("StyleMod" in name or name.endswith("Noise/weight") for name in variables)
-
-
-def _refuse_stylegan1(key: str) -> StyleforgeError:
-    return StyleforgeError(f"network {key!r} is a StyleGAN (v1) TensorFlow network (AdaIN, e.g. "
-                           "karras2019stylegan-ffhq-1024x1024.pkl); styleforge has no StyleGAN v1 synthesis "
-                           "yet, so it cannot be read")
 
 
 def _tensor(value: np.ndarray, transform: str) -> torch.Tensor:
@@ -211,12 +203,15 @@ def tf_network(network: TFNetworkRecord, key: str):
     if not isinstance(network, TFNetworkRecord):
         raise StyleforgeError(f"entry {key!r} is not a TensorFlow network")
     version = plain(network.state.get("version"))
+    variables = _collect(network)
+    if is_stylegan1(variables):  # NVlabs/stylegan: version 3 pickles of G_style / D_basic
+        if key == "D":
+            raise StyleforgeError("network 'D' is a StyleGAN v1 TensorFlow discriminator (D_basic, with "
+                                  "progressive-growing blocks); only its generators (G, Gs) are read")
+        return stylegan1_generator(network, variables, key)
     if not isinstance(version, int) or version < 4:
         raise StyleforgeError(f"network {key!r}: TensorFlow network pickle version {version!r} is too old "
                               "(version 4 or newer is read)")
-    variables = _collect(network)
-    if _is_stylegan1(variables):
-        raise _refuse_stylegan1(key)
     kind = "D" if key == "D" else "G"
     if kind == "G" and set(network.components) != {"mapping", "synthesis"}:
         raise StyleforgeError(f"network {key!r} is not a StyleGAN2 generator (components "
@@ -242,7 +237,7 @@ def describe_tf_pickle(entries: dict) -> dict:
     for key, network in entries.items():
         variables = _collect(network)
         kwargs = network.static_kwargs
-        name = ("StyleGAN (v1)" if _is_stylegan1(variables) else "StyleGAN2")
+        name = ("StyleGAN (v1)" if is_stylegan1(variables) else "StyleGAN2")
         res = kwargs.get("resolution", 1024)
         described[key] = (f"TensorFlow {name} {network.name} ({network.build_func_name}), {res}px, "
                           f"{len(variables)} variables")

@@ -160,8 +160,9 @@ def missing_required_model(args) -> str | None:
 
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser)
-    parser.add_argument("--trunc", type=psi_type, default=1.0, metavar="PSI",
-                        help="truncation psi (1 = none, 0 = the average face)")
+    parser.add_argument("--trunc", type=psi_type, default=None, metavar="PSI",
+                        help="truncation psi (1 = none, 0 = the average face; default: the model's own, 1 for "
+                             "most, 0.7 on the first 8 rows for the StyleGAN v1 releases)")
     parser.add_argument("--noise-mode", choices=NOISE_MODES, default=None,
                         help="per-pixel noise: the model's fixed noise, fresh noise, or none (default: const, "
                              "or the noise maps a projection saved with its latents)")

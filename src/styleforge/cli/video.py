@@ -27,7 +27,8 @@ def register(commands) -> None:
     parser.add_argument("--frames-per-step", type=bounded(int, 1, 10_000, "--frames-per-step"), default=60,
                         help="frames between two keyframes")
     parser.add_argument("--fps", type=bounded(int, 1, 240, "--fps"), default=30, help="frames per second")
-    parser.add_argument("--trunc", type=psi_type, default=1.0, metavar="PSI", help="truncation psi")
+    parser.add_argument("--trunc", type=psi_type, default=None, metavar="PSI",
+                        help="truncation psi (default: the model's own, 1 for most)")
     parser.add_argument("--noise-mode", choices=["const", "none"], default="const", help="per-pixel noise")
     parser.add_argument("--scale", type=bounded(int, 0, MAX_SCALE, "--scale"), default=0,
                         help="pixel upscaling (default 0: to at least 256 px)")

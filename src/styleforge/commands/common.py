@@ -37,6 +37,14 @@ def apply_input_transform(G: Generator, translate: tuple[float, float], rotate: 
     G.synthesis.set_transform(translate, rotate)
 
 
+def model_truncation(G: Generator, psi: float | None, cutoff: int | None = None) -> tuple[float, int | None]:
+    """(ψ, cutoff) of --trunc / --trunc-cutoff, or the truncation the model was released with (its
+    config's default_psi / default_cutoff: StyleGAN v1 pickles record 0.7 and 8) when --trunc is not given."""
+    if psi is not None:
+        return psi, cutoff
+    return G.config.default_psi, cutoff if cutoff is not None else G.config.default_cutoff
+
+
 def check_class(G: Generator, class_index: int | None) -> None:
     """--class fits G (the rule of `latents.one_hot`, in the command line's words)."""
     one_hot(class_index, G.c_dim, 1, option="--class")

@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import StyleforgeError
 from ..pipeline import render, render_batches
 from ..media import make_grid, save_image, to_uint8
-from .common import apply_input_transform, check_class, load_generator, output_dir, progress_bar
+from .common import apply_input_transform, check_class, load_generator, model_truncation, output_dir, progress_bar
 
 MAX_GRID = 1024  # images in one grid.png (kept in memory until the end)
 
@@ -17,7 +17,8 @@ def _render_files(G, args, outdir) -> int:
     """--projected-w: one PNG per latent file (W+ rows, truncation as asked)."""
     written = 0
     for name in args.projected_w:
-        images = to_uint8(render(G, latent_file=name, psi=args.trunc, cutoff=args.trunc_cutoff,
+        images = to_uint8(render(G, latent_file=name, psi=1.0 if args.trunc is None else args.trunc,
+                                 cutoff=args.trunc_cutoff,
                                  noise_mode=args.noise_mode, device="cpu"))
         path = Path(name)
         stem = f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem
@@ -49,7 +50,8 @@ def run(args) -> int:
     grid, written = [], 0
     try:
         with progress_bar(len(args.seeds), "generate") as bar:
-            for batch in render_batches(G, seeds=args.seeds, psi=args.trunc, cutoff=args.trunc_cutoff,
+            psi, cutoff = model_truncation(G, args.trunc, args.trunc_cutoff)
+            for batch in render_batches(G, seeds=args.seeds, psi=psi, cutoff=cutoff,
                                         noise_mode=args.noise_mode, class_index=args.class_index,
                                         batch_size=args.batch):
                 images = to_uint8(batch.images)

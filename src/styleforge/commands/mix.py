@@ -3,7 +3,7 @@
 from ..errors import StyleforgeError
 from ..generate import style_mixing
 from ..media import labeled_grid, save_image, to_uint8
-from .common import check_class, load_generator, output_dir
+from .common import check_class, load_generator, model_truncation, output_dir
 
 def run(args) -> int:
     G = load_generator(args.model, args.device, args.network_key)
@@ -13,7 +13,8 @@ def run(args) -> int:
     if bad:
         raise StyleforgeError(f"--styles {bad[0]} is beyond this model's W+ layers (0..{G.num_ws - 1})")
     outdir = output_dir(args.outdir)
-    rows, cols, cells = style_mixing(G, args.rows, args.cols, styles, psi=args.trunc,
+    psi, cutoff = model_truncation(G, args.trunc)
+    rows, cols, cells = style_mixing(G, args.rows, args.cols, styles, psi=psi, cutoff=cutoff,
                                      noise_mode=args.noise_mode, class_index=args.class_index)
     n, k = cells.shape[:2]
     cell_images = to_uint8(cells.flatten(0, 1))

@@ -8,7 +8,7 @@ from ..files import check_destination
 from ..latents import z_from_seeds
 from ..pipeline import load_latent_file, to_ws
 from ..media import loop_frames, write_video
-from .common import load_generator, progress_bar
+from .common import load_generator, model_truncation, progress_bar
 
 MAX_FRAME_SIDE = 8192  # pixels on a frame's longer side (an 8K frame; H.264 levels go no further)
 
@@ -20,7 +20,8 @@ def _keyframes(G, args) -> torch.Tensor:
         if files:
             raise StyleforgeError("latent files hold W+ latents: use --space w or w+ with --projected-w")
         return z_from_seeds(seeds, G.z_dim)
-    keys = [to_ws(G, seeds=seeds, psi=args.trunc).cpu()] if seeds else []
+    psi, cutoff = model_truncation(G, args.trunc)
+    keys = [to_ws(G, seeds=seeds, psi=psi, cutoff=cutoff).cpu()] if seeds else []
     keys += [load_latent_file(f, G) for f in files]
     return torch.cat(keys)
 
@@ -44,7 +45,8 @@ def run(args) -> int:
     total = len(keys) * args.frames_per_step
     with progress_bar(total, "video", unit="frame") as bar:
         def counted():
-            for frame in loop_frames(G, keys, args.space, args.frames_per_step, rows, cols, psi=args.trunc,
+            for frame in loop_frames(G, keys, args.space, args.frames_per_step, rows, cols,
+                                     psi=model_truncation(G, args.trunc)[0],
                                      noise_mode=args.noise_mode):
                 bar.update(1)
                 yield frame
