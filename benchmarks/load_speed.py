@@ -34,6 +34,7 @@ THEIRS = ("sys.path.insert(0, {src!r})\nimport legacy\nwith open({path!r}, 'rb')
 WRITE_PICKLE = textwrap.dedent("""
     import pickle, sys, torch
     sys.path.insert(0, {src!r})
+    family = {family!r}
     try:
         from training.networks_stylegan2 import Discriminator, Generator  # stylegan3
         flat = True
@@ -43,6 +44,11 @@ WRITE_PICKLE = textwrap.dedent("""
     synthesis = dict(channel_base=32768, channel_max=512, num_fp16_res=4, conv_clamp=256)
     g = dict(z_dim=512, c_dim=0, w_dim=512, img_resolution=1024, img_channels=3, mapping_kwargs=dict(num_layers=8))
     g.update(synthesis if flat else dict(synthesis_kwargs=synthesis))
+    if family.startswith("stylegan3"):  # the alias-free G as stylegan3's train.py configures T / R
+        from training.networks_stylegan3 import Generator
+        g["mapping_kwargs"] = dict(num_layers=2)
+        if family == "stylegan3-r":
+            g.update(conv_kernel=1, use_radial_filters=True, channel_base=65536, channel_max=1024)
     d = dict(c_dim=0, img_resolution=1024, img_channels=3, **synthesis)
     nets = dict(G=Generator(**g), D=Discriminator(**d), G_ema=Generator(**g))
     with open({path!r}, "wb") as f:
@@ -68,8 +74,10 @@ def main() -> None:
     parser.add_argument("--pickle", default=None, help="an NVIDIA network pickle (default: config F written "
                                                        "by the reference's code)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--family", choices=["stylegan2", "stylegan3-t", "stylegan3-r"], default="stylegan2",
+                        help="the generator of the written pickle (stylegan3-*: --reference-src is a stylegan3 tree)")
     args = parser.parse_args()
-    result = {"benchmark": "load_speed", "repeats": args.repeats}
+    result = {"benchmark": "load_speed", "repeats": args.repeats, "family": args.family}
     with tempfile.TemporaryDirectory() as folder:
         native = Path(folder) / "configF.safetensors"
         sf.save(sf.build("stylegan2", "G", resolution=1024), native)
@@ -78,7 +86,8 @@ def main() -> None:
         pickle_path = args.pickle
         if pickle_path is None and args.reference_src:
             pickle_path = str(Path(folder) / "configF.pkl")
-            subprocess.run([sys.executable, "-c", WRITE_PICKLE.format(src=args.reference_src, path=pickle_path)],
+            subprocess.run([sys.executable, "-c", WRITE_PICKLE.format(src=args.reference_src, path=pickle_path,
+                                                                      family=args.family)],
                            check=True, env=os.environ)
         if pickle_path:
             result["pickle_bytes"] = os.path.getsize(pickle_path)
