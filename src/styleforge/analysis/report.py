@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..errors import StyleforgeError
 from ..files import atomic_path
 from ..media import save_image
 from .dci import dci

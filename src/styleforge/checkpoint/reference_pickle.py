@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ..errors import StyleforgeError
 from ..models.mapping import MappingNetwork
 from .reference import from_reference
 from .reference_families import (SG3_ALIAS_FREE, Identity, discriminator_kwargs, generator_kwargs,
                                  identify)
-from .safe_pickle import PersistentRecord, TFNetworkRecord, plain, read_pickle
+from .safe_pickle import PersistentRecord, TFNetworkRecord, flatten_state, plain, read_pickle
 from ..state_dict import load_state_strict
 from .reference_sg3 import alias_free_generator
 from .tf_pickle import describe_tf_pickle, tf_network
@@ -54,35 +52,14 @@ def read_network_pickle(path) -> NetworkPickle:
                           "networks nor a TensorFlow (G, D, Gs) tuple)")
 
 
-def _flatten_state(record: PersistentRecord, prefix: str = "") -> dict[str, torch.Tensor]:
-    """A state dict (parameters and buffers, recursively) from a recorded module."""
-    out = {}
-    for group in ("_parameters", "_buffers"):
-        for name, value in (record.state.get(group) or {}).items():
-            if value is not None:
-                out[prefix + name] = torch.as_tensor(value.detach() if hasattr(value, "detach") else value)
-    for name, child in (record.state.get("_modules") or {}).items():
-        if isinstance(child, PersistentRecord):
-            out.update(_flatten_state(child, f"{prefix}{name}."))
-        elif child is not None:
-            raise StyleforgeError(f"module {prefix}{name} was not stored as a network object")
-    return out
-
-
-def _alias_free_refusal(key: str) -> StyleforgeError:
-    return StyleforgeError(f"network {key!r}: StyleGAN3 alias-free generator (config T/R) is not supported; "
-                           "its discriminator and mapping can be loaded with --network D "
-                           "(Python: load(path, network_key='D'), load_mapping(path))")
-
-
 def _pytorch_network(pkl: NetworkPickle, key: str):
     record = pkl.entries[key]
     identity = identify(record, key)
     if record.short_name == "Discriminator":
-        return from_reference(_flatten_state(record), discriminator_kwargs(record, identity, key), "D")
+        return from_reference(flatten_state(record), discriminator_kwargs(record, identity, key), "D")
     if identity.family == SG3_ALIAS_FREE:
         return alias_free_generator(record, key)
-    return from_reference(_flatten_state(record), generator_kwargs(record, identity, key), "G")
+    return from_reference(flatten_state(record), generator_kwargs(record, identity, key), "G")
 
 
 def network_from_pickle(pkl: NetworkPickle, key: str):
@@ -136,7 +113,7 @@ def load_mapping(path, network_key: str = "G_ema") -> MappingNetwork:
         raise StyleforgeError(f"generator {network_key!r} has no mapping network")
     attrs = {k: plain(record.state.get(k)) for k in ("z_dim", "c_dim", "w_dim", "num_ws", "num_layers",
                                                     "w_avg_beta")}
-    state = _flatten_state(record)
+    state = flatten_state(record)
     fc0 = record.child("fc0")
     if fc0 is None or attrs["num_layers"] is None:
         raise StyleforgeError(f"the mapping network of {network_key!r} has no layers")

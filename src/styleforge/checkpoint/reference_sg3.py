@@ -6,14 +6,13 @@ every layer, then the weights and filters load as they are. Nothing stored in th
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from ..config import GeneratorConfig
 from ..errors import StyleforgeError
 from ..models import build_from_config
 from ..models.synthesis_sg3 import ALIAS_FREE_DEFAULTS
 from ..state_dict import load_state_strict
-from .safe_pickle import PersistentRecord, plain
+from .safe_pickle import PersistentRecord, flatten_state, plain
 
 _SYNTHESIS_SETTINGS = ("num_layers", "num_critical", "margin_size", "output_scale")
 
@@ -23,18 +22,6 @@ def _value(record: PersistentRecord, name: str, what: str):
         raise StyleforgeError(f"{what} lacks {name!r}: not a stylegan3 alias-free network we know")
     value = plain(record.state[name])
     return value.tolist() if isinstance(value, np.ndarray) else value
-
-
-def _flatten(record: PersistentRecord, prefix: str = "") -> dict:
-    out = {}
-    for group in ("_parameters", "_buffers"):
-        for name, value in (record.state.get(group) or {}).items():
-            if value is not None:
-                out[prefix + name] = torch.as_tensor(value.detach() if hasattr(value, "detach") else value)
-    for name, child in (record.state.get("_modules") or {}).items():
-        if isinstance(child, PersistentRecord):
-            out.update(_flatten(child, f"{prefix}{name}."))
-    return out
 
 
 def alias_free_config(record: PersistentRecord, key: str) -> GeneratorConfig:
@@ -96,7 +83,7 @@ def alias_free_generator(record: PersistentRecord, key: str):
     model = build_from_config(alias_free_config(record, key))
     _check_plan(model, record, key)
     state = {}
-    for name, value in _flatten(record).items():
+    for name, value in flatten_state(record).items():
         if name.startswith("mapping.fc"):
             name = "mapping.layers." + name[len("mapping.fc"):]
         state[name] = value

@@ -244,3 +244,18 @@ def plain(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def flatten_state(record: PersistentRecord, prefix: str = "") -> dict[str, torch.Tensor]:
+    """A state dict (parameters and buffers, recursively) from a recorded module."""
+    out = {}
+    for group in ("_parameters", "_buffers"):
+        for name, value in (record.state.get(group) or {}).items():
+            if value is not None:
+                out[prefix + name] = torch.as_tensor(value.detach() if hasattr(value, "detach") else value)
+    for name, child in (record.state.get("_modules") or {}).items():
+        if isinstance(child, PersistentRecord):
+            out.update(flatten_state(child, f"{prefix}{name}."))
+        elif child is not None:
+            raise StyleforgeError(f"module {prefix}{name} was not stored as a network object")
+    return out
