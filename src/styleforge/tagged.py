@@ -134,12 +134,6 @@ def read_tagged_bytes(data: bytes, file_format: str, version: int, what: str, so
     return metadata, tensors
 
 
-def tagged_format(path: str | os.PathLike) -> str | None:
-    """The `format` tag of a safetensors file (None: not safetensors, or untagged → '')."""
-    header = read_header(path)
-    return None if header is None else header.metadata.get("format", "")
-
-
 def check_tag(path, metadata: dict, file_format: str | tuple, version: int, what: str, hint: str = "") -> int:
     """The file's format version; one clear error for another format or a newer version. A format of
     None also accepts untagged safetensors (files written before that kind of file was tagged)."""
