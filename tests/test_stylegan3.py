@@ -112,3 +112,51 @@ def test_the_explorer_serves_an_alias_free_model():
         assert first.shape == (32, 32, 3) and not np.array_equal(first, other)
     finally:
         explorer.close()
+
+
+@torch.no_grad()
+def test_the_explorer_moves_an_alias_free_image_and_refuses_moving_others():
+    import io as iolib
+
+    from PIL import Image
+
+    from styleforge.web import Explorer
+
+    G = sf.load(ROOT / "t16.pkl")
+    explorer = Explorer(G, distance="pixel")
+    try:
+        assert explorer.info()["transform"] is True
+        view = explorer.view_from({"seed": "3", "tx": "0.25", "ty": "-0.1", "rot": "30"})
+        shown = np.asarray(Image.open(iolib.BytesIO(explorer.image(view))))
+        expected_G = sf.load(ROOT / "t16.pkl")
+        expected_G.synthesis.set_transform((0.25, -0.1), 30)
+        expected = sf.media.to_uint8(sf.render(expected_G, seeds=[3]))[0]
+        assert np.array_equal(shown, expected)
+        still = np.asarray(Image.open(iolib.BytesIO(explorer.image(explorer.view_from({"seed": "3"})))))
+        assert np.array_equal(still, sf.media.to_uint8(sf.render(sf.load(ROOT / "t16.pkl"), seeds=[3]))[0])
+        with pytest.raises(sf.StyleforgeError, match="rot must be in"):
+            explorer.view_from({"rot": "720"})
+    finally:
+        explorer.close()
+    other = Explorer(sf.build("tiny", "G"), distance="pixel")
+    try:
+        assert other.info()["transform"] is False
+        with pytest.raises(sf.StyleforgeError, match="move StyleGAN3"):
+            other.view_from({"tx": "0.1"})
+    finally:
+        other.close()
+
+
+def test_a_video_along_a_translation_and_rotation_path(tmp_path, capsys):
+    from styleforge.media import read_video_frames
+
+    model = str(ROOT / "t16.pkl")
+    assert main(["video", "--model", model, "--seeds", "3", "--rotate", "90", "--translate", "0.3,0",
+                 "--frames-per-step", "4", "--out", str(tmp_path / "spin.mp4")]) == 0
+    frames = read_video_frames(tmp_path / "spin.mp4")
+    assert len(frames) == 8
+    assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).mean() > 1  # it moved
+    still = tmp_path / "still.safetensors"
+    sf.save(sf.build("tiny", "G"), still)
+    assert main(["video", "--model", str(still), "--seeds", "3", "--rotate", "90", "--out", str(tmp_path / "x.mp4")]) == 2
+    assert "move StyleGAN3" in capsys.readouterr().err

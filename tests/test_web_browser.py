@@ -140,6 +140,7 @@ def test_page_controls_in_chromium(server, tmp_path):
             slide("#t", "0.6")()
 
         page.wait_for_function("document.getElementById('image').dataset.seq")
+        assert not page.is_visible("#transform")  # a StyleGAN2 model has no input to move
         first = image_after(type_seed)
         second = image_after(arrow_key)
         assert page.input_value("#seed") == "8" and second != first
@@ -170,3 +171,58 @@ def test_page_controls_in_chromium(server, tmp_path):
         assert not page.text_content("#status")
         browser.close()
     assert (shots / "explorer.png").stat().st_size > 10_000
+
+
+def test_stylegan3_move_controls_in_chromium(tmp_path):
+    """An alias-free model: the move controls appear, turn the image, and keep working in sequence with
+    seed and ψ changes (a model without an input transform hides them: see the test above)."""
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the dev install")
+    executable = _chromium()
+    import styleforge as sf
+    from conftest import FIXTURES
+
+    explorer = Explorer(sf.load(FIXTURES / "stylegan3-alias-free" / "t16.pkl"), distance="pixel")
+    port = _free_port()
+    instance = uvicorn.Server(uvicorn.Config(create_app(explorer), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if instance.started:
+            break
+        time.sleep(0.05)
+    try:
+        with playwright_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}")
+            page.wait_for_function("document.getElementById('image').dataset.seq")
+            assert page.is_visible("#transform")
+
+            def image_after(action) -> str:
+                before = page.get_attribute("#image", "data-seq") or "0"
+                action()
+                page.wait_for_function(f"(+document.getElementById('image').dataset.seq || 0) > {before}"
+                                       " && document.getElementById('image').complete")
+                return page.evaluate("() => { const c = document.createElement('canvas'); const i = "
+                                     "document.getElementById('image'); c.width = i.naturalWidth; c.height = "
+                                     "i.naturalHeight; c.getContext('2d').drawImage(i, 0, 0); return c.toDataURL(); }")
+
+            def slide(selector: str, value: str):
+                return lambda: page.eval_on_selector(
+                    selector, f"e => {{ e.value = '{value}'; e.dispatchEvent(new Event('input')); }}")
+
+            base = image_after(slide("#psi", "0.9"))
+            turned = image_after(slide("#rot", "45"))
+            assert turned != base and page.text_content("#rot-value") == "45"
+            moved = image_after(slide("#tx", "0.3"))
+            assert moved != turned
+            other_seed = image_after(lambda: (page.fill("#seed", "5"), page.dispatch_event("#seed", "change")))
+            assert other_seed != moved
+            back = image_after(lambda: (slide("#rot", "0")(), slide("#tx", "0")()))
+            assert back != other_seed
+            assert not page.text_content("#status")
+            browser.close()
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+        explorer.close()

@@ -32,6 +32,7 @@ from ..projection.files import target_from_image
 from ..media import to_uint8
 
 PSI_RANGE = (-2.0, 2.0)
+TRANSLATE_LIMIT = 1.0   # image widths, for StyleGAN3's input transform
 MAX_EDITS = 16
 MAX_UPLOAD_BYTES = 20 * 2 ** 20
 MAX_UPLOAD_PIXELS = 40_000_000
@@ -63,6 +64,8 @@ class View:
     t: float = 0.0
     projection: str | None = None
     edits: tuple = ()                 # ((name, strength), ...)
+    translate: tuple = (0.0, 0.0)     # StyleGAN3 only: the image moved by (x, y) image widths
+    rotate: float = 0.0               # StyleGAN3 only: the image rotated by this many degrees
 
     def key(self) -> str:
         return repr(self)
@@ -87,7 +90,7 @@ def parse_view(query: dict, num_ws: int, edit_names: set, projections: set, grou
     """A View from query parameters, every value bounded; a clear message for the first bad one.
     `groups` maps 'coarse' / 'middle' / 'fine' to W+ rows (for `mixgroup`)."""
     unknown = sorted(set(query) - {"seed", "psi", "cutoff", "noise", "mix", "crossover", "mixgroup", "lerp", "t",
-                                   "projection", "edits", "layer", "space", "client", "seq"})
+                                   "projection", "edits", "layer", "space", "client", "seq", "tx", "ty", "rot"})
     if unknown:
         raise StyleforgeError(f"unknown parameter(s): {', '.join(unknown)}")
     noise = query.get("noise") or "const"
@@ -114,7 +117,10 @@ def parse_view(query: dict, num_ws: int, edit_names: set, projections: set, grou
                 crossover=_number(query, "crossover", int, num_ws // 2, 0, num_ws),
                 mix_rows=tuple(groups[group]) if group else None,
                 lerp_to=_number(query, "lerp", int, None, 0, MAX_SEED),
-                t=_number(query, "t", float, 0.0, 0.0, 1.0), projection=projection, edits=tuple(edits))
+                t=_number(query, "t", float, 0.0, 0.0, 1.0), projection=projection, edits=tuple(edits),
+                translate=(_number(query, "tx", float, 0.0, -TRANSLATE_LIMIT, TRANSLATE_LIMIT),
+                           _number(query, "ty", float, 0.0, -TRANSLATE_LIMIT, TRANSLATE_LIMIT)),
+                rotate=_number(query, "rot", float, 0.0, -180.0, 180.0))
 
 
 @dataclass
@@ -181,11 +187,20 @@ class Explorer:
                 "edits": [{"name": e.name, "method": e.method, "space": e.space, "description": e.describe()}
                           for e in self.edits.values()],
                 "max_upload_bytes": MAX_UPLOAD_BYTES, "max_projection_steps": MAX_PROJECTION_STEPS,
-                "projection_distance": self.distance_kind}
+                "projection_distance": self.distance_kind, "transform": self.transformable,
+                "translate_limit": TRANSLATE_LIMIT}
 
     def view_from(self, query: dict) -> View:
         finished = {k for k, job in self.projections.items() if job.done and job.ws is not None}
-        return parse_view(query, self.G.num_ws, set(self.edits), finished, self.layer_groups())
+        view = parse_view(query, self.G.num_ws, set(self.edits), finished, self.layer_groups())
+        if (view.translate != (0.0, 0.0) or view.rotate != 0.0) and not self.transformable:
+            raise StyleforgeError("tx, ty and rot move StyleGAN3 (alias-free) images; this model's input is a "
+                                  "learned constant")
+        return view
+
+    @property
+    def transformable(self) -> bool:
+        return hasattr(self.G.synthesis, "set_transform")
 
     # -- scheduling ------------------------------------------------------------------------------
     def note_request(self, client: str | None, seq: int | None) -> None:
@@ -266,9 +281,15 @@ class Explorer:
     @torch.no_grad()
     def _synthesize(self, view: View, features: dict | None = None) -> torch.Tensor:
         generator = torch.Generator(device=self.device).manual_seed(view.seed) if view.noise == "random" else None
-        with noise_maps(self.G, self._noise(view)):
-            return self.G.synthesis.from_styles(self.styles_for(view), noise_mode=view.noise, generator=generator,
-                                                features=features)
+        if self.transformable:  # the worker owns the model: the view's transform for this render only
+            self.G.synthesis.set_transform(view.translate, view.rotate)
+        try:
+            with noise_maps(self.G, self._noise(view)):
+                return self.G.synthesis.from_styles(self.styles_for(view), noise_mode=view.noise,
+                                                    generator=generator, features=features)
+        finally:
+            if self.transformable:
+                self.G.synthesis.set_transform()
 
     def image(self, view: View) -> bytes:
         """PNG bytes of the view's image."""

@@ -13,6 +13,9 @@ function params(extra) {
   }
   if ($("lerp-on").checked) { p.set("lerp", $("lerp-seed").value || "0"); p.set("t", $("t").value); }
   if ($("use-projection").checked && projection) p.set("projection", projection);
+  if (info && info.transform) {
+    for (const id of ["tx", "ty", "rot"]) if (+$(id).value !== 0) p.set(id, $(id).value);
+  }
   const edits = [...document.querySelectorAll("input.edit-slider")]
     .filter((s) => +s.value !== 0).map((s) => `${s.dataset.name}:${s.value}`);
   if (edits.length) p.set("edits", edits.join(","));
@@ -134,6 +137,10 @@ async function start() {
   $("cutoff").oninput = () => { output("cutoff", +$("cutoff").value ? $("cutoff").value : "all"); schedule(); };
   $("crossover").oninput = () => { mixGroup = null; output("crossover", $("crossover").value); schedule(); };
   $("t").oninput = () => { output("t", $("t").value); schedule(); };
+  if (info.transform) {
+    $("transform").hidden = false;
+    for (const id of ["tx", "ty", "rot"]) $(id).oninput = () => { output(id, $(id).value); schedule(); };
+  }
   $("layer").onchange = () => refreshFeatures(params());
   $("random").onclick = () => { $("seed").value = String(Math.floor(Math.random() * 100000)); schedule(); };
   $("project").onclick = project;
