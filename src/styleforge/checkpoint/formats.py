@@ -25,6 +25,7 @@ from ..models import Generator, build_from_config
 from ..state_dict import load_state_strict
 from ..tagged import json_field, read_header, read_tagged, read_tagged_metadata, write_tagged
 from .reference import from_reference, to_reference
+from .reference_sg3 import alias_free_from_reference, alias_free_to_reference
 from .remote import resolve_model
 from .reference_pickle import NETWORK_KEYS, load_network_pickle, network_from_pickle, read_network_pickle
 from .rosinality import (discriminator_from_rosinality, discriminator_to_rosinality,
@@ -110,6 +111,8 @@ def _reference_export(path) -> dict:
     kwargs = json_field(path, metadata, "init_kwargs")
     if not isinstance(kwargs, dict):
         raise StyleforgeError(f"{path}: the constructor kwargs in its metadata are not a JSON object")
+    if metadata.get("family") == "stylegan3":
+        return {kind: alias_free_from_reference(state, kwargs)}
     return {kind: from_reference(state, kwargs, kind)}
 
 
@@ -197,17 +200,22 @@ def export_reference(model, path: str | os.PathLike) -> Path:
     """Write the reference's state-dict layout: `path` (safetensors, reference key names, kwargs in
     its metadata) and `path` with suffix .json ({"kind", "init_kwargs", "init_kwargs_stylegan3"}), so
     that `from_reference(state, kwargs, kind)` — or the reference's own constructor: `Generator(**init_kwargs)`
-    in stylegan2-ada-pytorch, `Generator(**init_kwargs_stylegan3)` in stylegan3 — rebuilds it."""
-    state, kwargs = to_reference(model)
+    in stylegan2-ada-pytorch, `Generator(**init_kwargs_stylegan3)` in stylegan3 — rebuilds it. An
+    alias-free G is written in stylegan3's `networks_stylegan3` layout ({"kind", "family", "init_kwargs"})."""
     path = Path(path)
     if reference_sidecar(path) == path:
         raise StyleforgeError(f"{path}: the reference export writes its kwargs to <name>.json beside the "
                               "weights; give the weights file another suffix (e.g. .safetensors)")
+    if getattr(model.config, "family", None) == "stylegan3":  # stylegan3's networks_stylegan3 layout
+        state, kwargs = alias_free_to_reference(model)
+        sidecar = {"kind": "G", "family": "stylegan3", "init_kwargs": kwargs}
+    else:
+        state, kwargs = to_reference(model)
+        sidecar = {"kind": model.config.kind, "init_kwargs": kwargs, "init_kwargs_stylegan3": stylegan3_kwargs(kwargs)}
     write_tagged(path, REFERENCE_EXPORT_FORMAT, REFERENCE_EXPORT_VERSION, state,
-                 {"kind": model.config.kind, "init_kwargs": kwargs})
+                 {k: v for k, v in sidecar.items() if k != "init_kwargs_stylegan3"})
     with atomic_path(reference_sidecar(path)) as tmp:
-        tmp.write_text(json.dumps({"kind": model.config.kind, "init_kwargs": kwargs,
-                                   "init_kwargs_stylegan3": stylegan3_kwargs(kwargs)}, indent=2))
+        tmp.write_text(json.dumps(sidecar, indent=2))
     return path
 
 

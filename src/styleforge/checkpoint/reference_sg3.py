@@ -89,3 +89,39 @@ def alias_free_generator(record: PersistentRecord, key: str):
         state[name] = value
     load_state_strict(model, state, f"network {key!r}")
     return model.eval()
+
+
+def _stylegan3_name(key: str) -> str:
+    return "mapping.fc" + key[len("mapping.layers."):] if key.startswith("mapping.layers.") else key
+
+
+def alias_free_to_reference(model) -> tuple[dict, dict]:
+    """(state dict in stylegan3's key names, `networks_stylegan3.Generator` kwargs) for our alias-free G:
+    the kwargs take the synthesis and layer settings flat, as stylegan3's Generator does."""
+    config = model.config
+    state = {_stylegan3_name(k): v.detach().clone() for k, v in model.state_dict().items()}
+    kwargs = dict(z_dim=config.z_dim, c_dim=config.c_dim, w_dim=config.w_dim, img_resolution=config.img_resolution,
+                  img_channels=config.img_channels,
+                  mapping_kwargs=dict(num_layers=config.mapping_layers, w_avg_beta=config.w_avg_beta,
+                                      lr_multiplier=config.mapping_lr_multiplier),
+                  channel_base=config.channel_base, channel_max=config.channel_max, conv_clamp=config.conv_clamp,
+                  num_fp16_res=config.num_fp16_res, **model.synthesis.settings)
+    return state, kwargs
+
+
+def alias_free_from_reference(state: dict, kwargs: dict):
+    """Our alias-free G from stylegan3's key names and `networks_stylegan3.Generator` kwargs."""
+    kwargs = dict(kwargs)
+    mapping = dict(kwargs.pop("mapping_kwargs", None) or {})
+    top = {k: kwargs.pop(k) for k in ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels") if k in kwargs}
+    config = GeneratorConfig(
+        **top, mapping_layers=int(mapping.get("num_layers", 2)), w_avg_beta=float(mapping.get("w_avg_beta", 0.998)),
+        mapping_lr_multiplier=float(mapping.get("lr_multiplier", 0.01)),
+        channel_base=int(kwargs.pop("channel_base", 32768)), channel_max=int(kwargs.pop("channel_max", 512)),
+        conv_clamp=kwargs.pop("conv_clamp", 256), num_fp16_res=int(kwargs.pop("num_fp16_res", 4)),
+        family="stylegan3", alias_free=kwargs).validate()
+    model = build_from_config(config)
+    ours = {("mapping.layers." + k[len("mapping.fc"):] if k.startswith("mapping.fc") else k): v
+            for k, v in state.items()}
+    load_state_strict(model, ours, "stylegan3 export")
+    return model.eval()
