@@ -186,3 +186,20 @@ def test_commands_run_on_a_v1_model(v1_pickle, tmp_path):
     ours_v2 = sf.save(sf.build("tiny", "G"), tmp_path / "v2.safetensors")
     assert main(["analyze", "droplets", "--models", str(tmp_path / "v1.safetensors"), str(ours_v2),
                  "--seeds", "0-1", "--outdir", str(tmp_path / "d")]) == 0
+
+
+def test_the_explorer_serves_a_v1_tf_model(v1_pickle):
+    import io
+
+    from PIL import Image
+
+    from styleforge.web import Explorer
+
+    path, variables, kwargs = v1_pickle
+    explorer = Explorer(sf.load(path), distance="pixel")
+    try:
+        shown = np.asarray(Image.open(io.BytesIO(explorer.image(explorer.view_from({"seed": "2"})))))
+        expected = sf.media.to_uint8(graph_images(variables, kwargs, z_from_seeds([2], 16)))[0]
+        assert np.abs(shown.astype(int) - expected.astype(int)).max() <= 1
+    finally:
+        explorer.close()

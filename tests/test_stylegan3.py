@@ -175,3 +175,27 @@ def test_an_alias_free_model_exports_to_stylegan3s_own_layout(tmp_path):
     ours, back = sf.load(src), sf.load(tmp_path / "ref.safetensors")
     assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), back.state_dict().values()))
     assert back.config == ours.config
+
+
+def test_generate_and_analysis_commands_give_nvidias_images_and_feature_maps(tmp_path, capsys):
+    """NVIDIA's own image through `styleforge generate` (its W+ saved as a latent file), and the feature-map
+    analyses on an alias-free file beside a StyleGAN2 one."""
+    from PIL import Image
+
+    from styleforge.latent_files import latent_for, save_latents
+
+    io, _ = _io("t16")
+    G = sf.load(ROOT / "t16.pkl")
+    save_latents(tmp_path / "w.safetensors", latent_for(G, "ws", io["ws"][:2]))
+    assert main(["generate", "--model", str(ROOT / "t16.pkl"), "--projected-w", str(tmp_path / "w.safetensors"),
+                 "--outdir", str(tmp_path / "g")]) == 0
+    for k in range(2):
+        got = np.asarray(Image.open(tmp_path / "g" / f"{tmp_path.name}-w-{k}.png")).astype(int)
+        assert np.abs(got - sf.media.to_uint8(io["img"][k:k + 1])[0].astype(int)).max() <= 1
+    v2 = sf.save(sf.build("tiny", "G"), tmp_path / "v2.safetensors")
+    assert main(["analyze", "droplets", "--models", str(ROOT / "t16.pkl"), str(v2), "--seeds", "0-1",
+                 "--resolutions", "16", "--outdir", str(tmp_path / "d")]) == 0
+    record = json.loads((tmp_path / "d" / "droplets.json").read_text())
+    assert record["models"]["t16"]["family"] == "stylegan3" and record["models"]["t16"]["by_resolution"]["16"] > 0
+    assert main(["analyze", "features", "--model", str(ROOT / "t16.pkl"), "--outdir", str(tmp_path / "f")]) == 0
+    assert (tmp_path / "f" / "features-b16.L0.conv.png").exists()

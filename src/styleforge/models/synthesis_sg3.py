@@ -273,19 +273,21 @@ class AliasFreeSynthesis(StyleSurface, nn.Module):
                     fused_modconv: bool | None = None, generator: torch.Generator | None = None,
                     features: dict | None = None) -> torch.Tensor:
         """S → image [N, C, R, R]. There is no per-pixel noise in this generator: `noise_mode` is checked
-        and has no effect. `features`, when a dict, gets each layer's output."""
+        and has no effect. `features`, when a dict, gets each layer's output (with its margin), named
+        'b<sampling rate>.L<i>.conv' ('…to_rgb' for the last, 'b<rate>.input' for the Fourier features)."""
         if noise_mode not in NOISE_MODES:
             raise StyleforgeError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
         if len(styles) != len(self.style_layers):
             raise StyleforgeError(f"expected {len(self.style_layers)} style tensors, got {len(styles)}")
         styles = [s.to(torch.float32) for s in styles]
         x = self.input(styles[0])
-        if features is not None:
-            features["input"] = x
+        if features is not None:  # named by sampling rate like the other families' blocks ('b16.L3.conv')
+            features[f"b{int(self.input.sampling_rate)}.input"] = x
         for name, s in zip(self.layer_names, styles[1:]):
-            x = getattr(self, name)(x, s)
+            layer = getattr(self, name)
+            x = layer(x, s)
             if features is not None:
-                features[name] = x
+                features[f"b{layer.resolution}.{name.split('_')[0]}.{'to_rgb' if layer.is_torgb else 'conv'}"] = x
         return x * self.output_scale if self.output_scale != 1 else x
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const", fused_modconv: bool | None = None,
