@@ -111,10 +111,23 @@ def test_discriminator_file_given_to_generate(tmp_path, capsys):
     assert "discriminator" in _error_line(capsys)
 
 
-@pytest.mark.parametrize("command", ["new", "generate", "mix", "inspect", "demo"])
-def test_every_command_has_examples_in_help(command, capsys):
+def _every_command() -> list[list[str]]:
+    """Every command of the CLI's registry, and every action of the commands that have actions."""
+    from styleforge.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    found = []
+    for name, sub in commands.items():
+        actions = [a for a in sub._actions if a.dest == "action"]
+        found += [[name, action] for action in actions[0].choices] if actions else [[name]]
+    return found
+
+
+@pytest.mark.parametrize("argv", _every_command(), ids=lambda argv: " ".join(argv))
+def test_every_command_has_examples_in_help(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main([command, "--help"])
+        main([*argv, "--help"])
     assert exit_info.value.code == 0
     assert "Examples:" in capsys.readouterr().out
 

@@ -162,3 +162,28 @@ def test_training_evaluates_feature_metrics_and_fails_at_the_start_without_weigh
     records = [json.loads(line) for line in (result.run_dir / "metric-fid12.jsonl").read_text().splitlines()]
     assert [r["kimg"] for r in records] == [0.016] and records[0]["value"] > 0
     assert records[0]["weights"] == str(folder / "inception-2015-12-05.pt")
+
+
+# An example name for every registered metric family: a metric added without one fails the test below.
+METRIC_EXAMPLES = {"fid": "fid12", "is": "is10", "kid": "kid12", "msssim": "msssim10", "ppl": "ppl8_wend",
+                   "ppl2": "ppl2_8_zend", "pr": "pr12k3", "swd": "swd64"}
+
+
+def test_every_registered_metric_computes_on_a_tiny_model(inception_files, vgg_file, cache_home, tmp_path):
+    """Walks the registry: every metric family parses its example name and gives a finite value with the
+    stand-in weight files (no download)."""
+    import styleforge as sf
+    from styleforge.metrics.registry import METRICS
+
+    assert set(METRICS) == set(METRIC_EXAMPLES), "give every registered metric an example name here"
+    heads = tmp_path / "lpips.pth"
+    torch.save({f"lin{i}.model.1.weight": torch.rand(1, c, 1, 1) for i, c in enumerate((64, 128, 256, 512, 512))},
+               heads)
+    weights = {"inception": str(inception_files["pytorch_fid"]), "vgg": str(vgg_file), "lpips": str(heads)}
+    torch.manual_seed(0)
+    G = sf.build("tiny", "G", resolution=32).eval()
+    for family, name in METRIC_EXAMPLES.items():
+        spec = parse_metric(name)
+        assert spec.info.name == family
+        record = evaluate(G, spec, ToyFaces(32) if spec.info.needs_data else None, weights=weights)
+        assert np.isfinite(record["value"]), name

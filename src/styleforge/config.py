@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 from .errors import StyleforgeError
 from .names import ACTIVATION_NAMES
@@ -140,6 +141,7 @@ class DiscriminatorConfig(_ConfigMethods):
     activation: str = "lrelu"               # Activation of every layer but the last.
 
     kind = "D"
+    family: ClassVar[str] = "stylegan2"     # every family trains against the StyleGAN2 discriminator
 
     @property
     def block_resolutions(self) -> list[int]:

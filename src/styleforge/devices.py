@@ -1,5 +1,7 @@
 """Which torch devices exist here: one check, one clear line for a device this machine lacks."""
 
+import itertools
+
 import torch
 
 from .errors import StyleforgeError
@@ -18,3 +20,8 @@ def check_device(device) -> torch.device:
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise StyleforgeError("MPS is not available on this machine; use cpu")
     return device
+
+
+def device_of(module) -> torch.device:
+    """Where a network lives (its first parameter or buffer): the one way to ask."""
+    return next(itertools.chain(module.parameters(), module.buffers())).device

@@ -14,13 +14,13 @@ projector's `projected_w.npz` with key `w`).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from .devices import device_of
 from .errors import StyleforgeError
 from .latent_files import LatentFile, check_latents, noise_maps, read_latents
 from .latents import check_labels, one_hot, space_sizes, truncate, vector_to_styles, w_to_ws, z_from_seeds
@@ -36,11 +36,6 @@ class Rendered:
     start: int
     images: torch.Tensor
     features: dict | None = None
-
-
-def device_of(G) -> torch.device:
-    """Where G lives (its first parameter or buffer)."""
-    return next(itertools.chain(G.parameters(), G.buffers())).device
 
 
 def _synthesize(G, ws: torch.Tensor, noise_mode: str, generator, maps) -> torch.Tensor:

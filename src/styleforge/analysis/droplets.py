@@ -28,7 +28,7 @@ def droplet_comparison(models: dict, seeds: list[int], resolutions: tuple = (32,
     for name, G in models.items():
         spikes = layer_spikiness(G, list(seeds), psi, noise_mode)
         record["models"][name] = {
-            "family": getattr(G.config, "family", "stylegan2"), "resolution": G.img_resolution,
+            "family": G.config.family, "resolution": G.img_resolution,
             "layers": spikes, "by_resolution": {str(r): resolution_spikiness(spikes, r) for r in resolutions}}
     names = list(models)
     if len(names) >= 2:

@@ -15,7 +15,7 @@ from numpy.lib.format import open_memmap
 
 from ..errors import StyleforgeError
 from ..latents import space_sizes, styles_to_vector
-from ..pipeline import device_of
+from ..devices import device_of
 from .predictor import AttributePredictor
 
 SPACES = ("z", "w", "wplus", "s")

@@ -206,7 +206,7 @@ def export_reference(model, path: str | os.PathLike) -> Path:
     if reference_sidecar(path) == path:
         raise StyleforgeError(f"{path}: the reference export writes its kwargs to <name>.json beside the "
                               "weights; give the weights file another suffix (e.g. .safetensors)")
-    if getattr(model.config, "family", None) == "stylegan3":  # stylegan3's networks_stylegan3 layout
+    if model.config.family == "stylegan3":  # stylegan3's networks_stylegan3 layout
         state, kwargs = alias_free_to_reference(model)
         sidecar = {"kind": "G", "family": "stylegan3", "init_kwargs": kwargs}
     else:

@@ -213,7 +213,7 @@ def from_reference(state_dict: dict, kwargs: dict, kind: str):
 def to_reference(model) -> tuple[dict, dict]:
     """(state dict with the reference's key names, reference constructor kwargs) for our network."""
     kind = model.config.kind
-    family = getattr(model.config, "family", "stylegan2")
+    family = model.config.family
     if family != "stylegan2":
         name = {"stylegan1": "StyleGAN v1", "stylegan3": "StyleGAN3 (alias-free)"}.get(family, family)
         raise StyleforgeError(f"the reference (stylegan2-ada-pytorch) layout holds StyleGAN2 generators; "

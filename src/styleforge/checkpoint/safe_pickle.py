@@ -160,10 +160,6 @@ def _numpy_reconstruct(cls, shape=(0,), code=b"b"):
     return PlainArray()
 
 
-def _allow(*names):
-    return {tuple(name.rsplit(".", 1)) for name in names}
-
-
 _NUMPY_CORES = ("numpy.core.multiarray", "numpy._core.multiarray")
 _ALLOWED = {
     ("torch_utils.persistence", "_reconstruct_persistent_obj"): _reconstruct_persistent_obj,

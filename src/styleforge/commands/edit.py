@@ -21,7 +21,8 @@ from ..files import atomic_path, check_destination
 from ..latent_files import SPACE_NAMES, latent_for, save_latents
 from ..latents import styles_to_vector, z_from_seeds
 from ..names import STRENGTH_LIMIT
-from ..pipeline import device_of, load_latent_file, open_latent_file, render
+from ..devices import device_of
+from ..pipeline import load_latent_file, open_latent_file, render
 from ..media import make_grid, save_image, to_uint8, write_video
 from .common import load_generator, progress_bar
 
@@ -136,7 +137,7 @@ def _write(args, G, edits, figure: Path | None) -> None:
         print(f"{edit.describe()}  {details}")
     print(f"wrote {len(edits)} edits to {args.out}")
     if figure is not None:
-        z = z_from_seeds(args.seeds, G.z_dim, next(G.parameters()).device)
+        z = z_from_seeds(args.seeds, G.z_dim, device_of(G))
         cells = edit_strip_images(G, edits, args.strengths, z=z, psi=args.trunc)
         save_image(_figure(cells), figure)
         print(f"wrote {figure}: rows = edits ({len(edits)}) per seed ({len(args.seeds)}), "

@@ -57,10 +57,10 @@ def run(args) -> int:
         return 0
     config = model.config
     kind = "generator" if isinstance(model, Generator) else "discriminator"
-    if getattr(config, "family", "stylegan2") != "stylegan2":
+    if config.family != "stylegan2":
         kind = f"{config.family} {kind}"
     design = f"architecture {config.architecture}"
-    if getattr(config, "family", None) == "stylegan3":
+    if config.family == "stylegan3":
         design = ("alias-free config R (1×1 convs, radial filters)" if config.alias_free.get("use_radial_filters")
                   else "alias-free config T (3×3 convs)")
     print(f"{args.model}: {kind}, {config.img_resolution}px × {config.img_channels} channels, "

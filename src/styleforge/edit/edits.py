@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from ..devices import device_of
 from ..errors import StyleforgeError
-from ..tagged import json_field, read_tagged, write_tagged
 from ..latents import rows_for_resolutions, space_sizes, styles_to_vector, truncate, vector_to_styles, w_to_ws
 from ..seeds import parse_int_list
+from ..tagged import json_field, read_tagged, write_tagged
 
 FORMAT = "styleforge.edits"
 VERSION = 1
@@ -124,7 +125,7 @@ def parse_layers(G, spec: str | list | tuple | None) -> tuple | None:
 
 def sample_w(G, count: int, rng: torch.Generator) -> torch.Tensor:
     """w [count, w_dim] = mapping(z) for z from `rng` (a conditional model gets random classes)."""
-    device = next(G.parameters()).device
+    device = device_of(G)
     z = torch.randn([count, G.z_dim], generator=rng)
     c = None
     if G.c_dim:

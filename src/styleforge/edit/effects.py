@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from ..latents import z_from_seeds
-from ..pipeline import device_of, render
+from ..devices import device_of
+from ..pipeline import render
 from .edits import Edit, apply_edits
 
 

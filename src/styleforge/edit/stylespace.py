@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..devices import device_of
 from ..errors import StyleforgeError
 from ..latents import space_sizes, styles_to_vector, vector_to_styles, z_from_seeds
 from .edits import Edit, model_dims
@@ -118,7 +119,7 @@ def locally_active_channels(G, predictor, seeds: list[int], overlap: float = 0.5
     (the paper's thresholds 0.5 and 0.25). Sorted by share, most consistent first."""
     if not seeds:
         raise StyleforgeError("locally-active channels need at least one seed")
-    device = next(G.parameters()).device
+    device = device_of(G)
     channels = [int(c) for c in np.flatnonzero(conv_channels(G))]
     regions = predictor.config.regions
     size = predictor.config.resolution

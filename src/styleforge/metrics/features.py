@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..devices import device_of
 from ..errors import StyleforgeError
 from ..files import atomic_path
 from ..perception import weights as weight_files
@@ -53,7 +54,7 @@ class FeatureExtractor:
 
     @torch.no_grad()
     def __call__(self, pixels: torch.Tensor) -> np.ndarray:
-        device = next(self.network.parameters()).device
+        device = device_of(self.network)
         return self.embed(self.network, pixels.to(device)).float().cpu().numpy()
 
 
@@ -89,7 +90,7 @@ def generator_features(G, extractor: FeatureExtractor, num: int, batch: int = 32
                        progress: Callable | None = None, seed: int = 0) -> np.ndarray:
     """Features [num, D] of images from z seeds 0..num−1, with per-layer noise drawn afresh (the
     reference's default) from a generator seeded by `seed`."""
-    device = next(G.parameters()).device
+    device = device_of(G)
     out = []
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
@@ -179,7 +180,7 @@ def feature_pair(G, spec, dataset, context, kind: str = "features"):
     what FID, KID, precision/recall and IS share."""
     if spec.info.needs_data:
         check_data(G, dataset, spec)
-    device = next(G.parameters()).device
+    device = device_of(G)
     extractor = extractor_for(spec, context.weights)
     extractor.network.to(device)
     record = {**extractor.describe(), "noise_mode": "random (seeded)", "quantized": "uint8"}

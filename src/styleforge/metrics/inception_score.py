@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..devices import device_of
 from ..errors import StyleforgeError
 from .features import feature_pair
 from .registry import Metric, register
@@ -27,7 +28,7 @@ def inception_score(probabilities: np.ndarray, splits: int = 10) -> tuple[float,
 def compute(G, spec, dataset, context) -> dict:
     """IS of G's images (Inception logits without the output bias, 10 splits)."""
     record, fake, _, extractor = feature_pair(G, spec, dataset, context)
-    device = next(G.parameters()).device
+    device = device_of(G)
     logits = extractor.network.logits(torch.from_numpy(fake).to(device), bias=False)
     mean, std = inception_score(torch.softmax(logits.double(), dim=1).cpu().numpy())
     return {**record, "value": mean, "std": std, "splits": 10, "output_bias": False}

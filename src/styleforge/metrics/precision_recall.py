@@ -8,6 +8,7 @@ import re
 import numpy as np
 import torch
 
+from ..devices import device_of
 from ..errors import StyleforgeError
 from .features import feature_pair
 from .registry import Metric, MetricSpec, count, register
@@ -50,7 +51,7 @@ def precision_recall(real, fake, k: int = 3, device=None) -> tuple[float, float]
 def compute(G, spec, dataset, context) -> dict:
     """Precision and recall of G's images against the dataset's (VGG16 fc2 features)."""
     record, fake, real, _ = feature_pair(G, spec, dataset, context)
-    device = next(G.parameters()).device
+    device = device_of(G)
     precision, recall = precision_recall(real["features"], fake, k=spec.neighbours, device=device)
     return {**record, "value": precision, "precision": precision, "recall": recall, "k": spec.neighbours}
 

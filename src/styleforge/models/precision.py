@@ -7,6 +7,7 @@ import math
 
 import torch
 
+from ..devices import device_of
 from ..errors import StyleforgeError
 from ..names import INFERENCE_PRECISIONS
 
@@ -38,7 +39,7 @@ def set_mixed_precision(*networks, dtype: torch.dtype | None) -> list[int]:
         lowest = lowest_low_precision_resolution(config.img_resolution, config.num_fp16_res)
         for block in blocks:
             low = dtype is not None and lowest is not None and block.resolution >= lowest
-            if low and getattr(config, "family", "stylegan2") in FP32_ONLY_FAMILIES:
+            if low and config.family in FP32_ONLY_FAMILIES:
                 raise StyleforgeError(f"mixed precision is not available for {config.family} models "
                                       "(they run in fp32 here)")
             block.compute_dtype = dtype if low else torch.float32
@@ -59,9 +60,9 @@ def apply_precision(network, precision: str = "auto") -> list[int]:
     the num_fp16_res highest blocks to fp16 / bf16. Returns the resolutions switched."""
     if precision not in INFERENCE_PRECISIONS:
         raise StyleforgeError(f"precision must be one of {', '.join(INFERENCE_PRECISIONS)}, got {precision!r}")
-    on_cuda = next(network.parameters()).device.type == "cuda"
+    on_cuda = device_of(network).type == "cuda"
     if precision == "fp32" or (precision == "auto" and not on_cuda):
         return set_mixed_precision(network, dtype=None)
-    if precision == "auto" and getattr(network.config, "family", "stylegan2") in FP32_ONLY_FAMILIES:
+    if precision == "auto" and network.config.family in FP32_ONLY_FAMILIES:
         return []
     return set_mixed_precision(network, dtype=LOW_PRECISION_DTYPES["bf16" if precision == "mixed-bf16" else "fp16"])

@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from ..errors import StyleforgeError
 from ..latent_files import noise_layers
 from ..latents import z_from_seeds
-from ..pipeline import device_of, labels_for, render
+from ..devices import device_of
+from ..pipeline import labels_for, render
 from .distance import ImageDistance, image_distance
 
 SPACES = ("w", "w+")

@@ -97,12 +97,6 @@ def resume_candidates(resume: str, outdir: str | Path) -> list[Path]:
     return [path]
 
 
-def find_resume_checkpoint(resume: str, outdir: str | Path) -> Path | None:
-    """The newest candidate of `resume_candidates` (None if there is none)."""
-    found = resume_candidates(resume, outdir)
-    return found[0] if found else None
-
-
 def prune_checkpoints(run_dir: Path, keep: int) -> None:
     """Remove all but the newest `keep` checkpoints (only ever called after a good one was written)."""
     for old in checkpoints_in(run_dir)[:-keep] if keep > 0 else []:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..checkpoint.training_state import Counters
+from ..devices import device_of
 from ..errors import StyleforgeError
 from ..models import Discriminator, Generator
 from ..models.precision import LOW_PRECISION_DTYPES, set_mixed_precision
@@ -24,9 +26,6 @@ from .config import TrainingConfig
 from .loss import (SubBatch, discriminator_main_loss, generator_main_loss, path_length_penalty,
                    r1_penalty)
 from .reals import RealImages
-from ..checkpoint.training_state import Counters
-
-PHASES = (("G", "main"), ("G", "reg"), ("D", "main"), ("D", "reg"))
 
 
 def derive_seed(*values: int) -> int:
@@ -260,6 +259,6 @@ def build_networks(g_config, d_config, seed: int) -> tuple[Generator, Discrimina
 
 def ema_copy(G: Generator) -> Generator:
     """A frozen, eval-mode copy of G (the start of the EMA generator)."""
-    G_ema = Generator(G.config).to(next(G.parameters()).device).eval()
+    G_ema = Generator(G.config).to(device_of(G)).eval()
     G_ema.load_state_dict(G.state_dict())
     return G_ema.requires_grad_(False)

@@ -26,7 +26,8 @@ from ..latent_files import LatentFile, latent_for, latents_bytes, noise_maps
 from ..latents import (crossover_mask, layers_mask, lerp, rows_for_resolutions, styles_to_vector, truncate,
                        z_from_seeds)
 from ..names import MAX_SEED, NOISE_MODES, STRENGTH_LIMIT
-from ..pipeline import device_of, load_latent_file
+from ..devices import device_of
+from ..pipeline import load_latent_file
 from ..projection import ProjectionSettings, image_distance, project
 from ..projection.files import target_from_image
 from ..media import to_uint8
@@ -181,7 +182,7 @@ class Explorer:
         groups = self.layer_groups()
         return {"resolution": G.img_resolution, "channels": G.img_channels, "num_ws": G.num_ws,
                 "z_dim": G.z_dim, "w_dim": G.w_dim, "c_dim": G.c_dim,
-                "family": getattr(G.config, "family", "stylegan2"), "layer_groups": groups,
+                "family": G.config.family, "layer_groups": groups,
                 "feature_layers": self.feature_layers, "noise_modes": list(NOISE_MODES),
                 "psi_range": list(PSI_RANGE), "max_seed": MAX_SEED, "strength_limit": STRENGTH_LIMIT,
                 "edits": [{"name": e.name, "method": e.method, "space": e.space, "description": e.describe()}
