@@ -166,7 +166,7 @@ def test_training_evaluates_feature_metrics_and_fails_at_the_start_without_weigh
 
 # An example name for every registered metric family: a metric added without one fails the test below.
 METRIC_EXAMPLES = {"fid": "fid12", "is": "is10", "kid": "kid12", "msssim": "msssim10", "ppl": "ppl8_wend",
-                   "ppl2": "ppl2_8_zend", "pr": "pr12k3", "swd": "swd64"}
+                   "ppl2": "ppl2_8_zend", "pr": "pr12_k3", "swd": "swd64"}
 
 
 def test_every_registered_metric_computes_on_a_tiny_model(inception_files, vgg_file, cache_home, tmp_path):
