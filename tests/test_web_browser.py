@@ -3,6 +3,7 @@
 edit controls change the image, a projection runs, and a screenshot is written — plus a bounded load
 test (8 concurrent clients × 50 requests). `make test` installs Chromium (apt) when it can."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -37,24 +38,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    """(base URL, explorer) of a uvicorn server in a thread, loopback only."""
-    torch.manual_seed(0)
-    G = tiny()
-    explorer = Explorer(G, sefa_edits(G, indices=[0, 1], samples=200), distance="pixel")
+@contextlib.contextmanager
+def serving(explorer):
+    """The base URL of a uvicorn server for `explorer` in a thread, loopback only."""
     port = _free_port()
-    config = uvicorn.Config(create_app(explorer), host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
+    instance = uvicorn.Server(uvicorn.Config(create_app(explorer), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     for _ in range(200):
         if instance.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", explorer
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """(base URL, explorer) of the explorer of a tiny StyleGAN2 model with two SeFa edits."""
+    torch.manual_seed(0)
+    G = tiny()
+    explorer = Explorer(G, sefa_edits(G, indices=[0, 1], samples=200), distance="pixel")
+    with serving(explorer) as base:
+        yield base, explorer
 
 
 def _chromium() -> str:
@@ -69,6 +78,22 @@ def _chromium() -> str:
 def _rss_mib() -> float:
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def _image_after(page, action) -> str:
+    """The page's image (as a data URL) after `action`, once a newer image than before has loaded."""
+    before = page.get_attribute("#image", "data-seq") or "0"
+    action()
+    page.wait_for_function(f"(+document.getElementById('image').dataset.seq || 0) > {before}"
+                           " && document.getElementById('image').complete")
+    return page.evaluate("() => { const c = document.createElement('canvas'); const i = "
+                         "document.getElementById('image'); c.width = i.naturalWidth; c.height = "
+                         "i.naturalHeight; c.getContext('2d').drawImage(i, 0, 0); return c.toDataURL(); }")
+
+
+def _slide(page, selector: str, value: str):
+    """An action that moves a slider the way a drag ends: set the value, fire `input`."""
+    return lambda: page.eval_on_selector(selector, f"e => {{ e.value = '{value}'; e.dispatchEvent(new Event('input')); }}")
 
 
 def test_load_eight_clients_fifty_requests_each(server):
@@ -114,18 +139,10 @@ def test_page_controls_in_chromium(server, tmp_path):
         page.goto(base)
 
         def image_after(action) -> str:
-            """The page's image src after `action`, once a newer image than before has loaded."""
-            before = page.get_attribute("#image", "data-seq") or "0"
-            action()
-            page.wait_for_function(f"(+document.getElementById('image').dataset.seq || 0) > {before}"
-                                   " && document.getElementById('image').complete")
-            return page.evaluate("() => { const c = document.createElement('canvas'); const i = "
-                                 "document.getElementById('image'); c.width = i.naturalWidth; c.height = "
-                                 "i.naturalHeight; c.getContext('2d').drawImage(i, 0, 0); return c.toDataURL(); }")
+            return _image_after(page, action)
 
         def slide(selector: str, value: str):
-            return lambda: page.eval_on_selector(
-                selector, f"e => {{ e.value = '{value}'; e.dispatchEvent(new Event('input')); }}")
+            return _slide(page, selector, value)
 
         def type_seed():
             page.fill("#seed", "7")
@@ -182,34 +199,19 @@ def test_stylegan3_move_controls_in_chromium(tmp_path):
     from conftest import FIXTURES
 
     explorer = Explorer(sf.load(FIXTURES / "stylegan3-alias-free" / "t16.pkl"), distance="pixel")
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(create_app(explorer), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if instance.started:
-            break
-        time.sleep(0.05)
     try:
-        with playwright_api.sync_playwright() as p:
+        with serving(explorer) as base, playwright_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}")
+            page.goto(base)
             page.wait_for_function("document.getElementById('image').dataset.seq")
             assert page.is_visible("#transform")
 
             def image_after(action) -> str:
-                before = page.get_attribute("#image", "data-seq") or "0"
-                action()
-                page.wait_for_function(f"(+document.getElementById('image').dataset.seq || 0) > {before}"
-                                       " && document.getElementById('image').complete")
-                return page.evaluate("() => { const c = document.createElement('canvas'); const i = "
-                                     "document.getElementById('image'); c.width = i.naturalWidth; c.height = "
-                                     "i.naturalHeight; c.getContext('2d').drawImage(i, 0, 0); return c.toDataURL(); }")
+                return _image_after(page, action)
 
             def slide(selector: str, value: str):
-                return lambda: page.eval_on_selector(
-                    selector, f"e => {{ e.value = '{value}'; e.dispatchEvent(new Event('input')); }}")
+                return _slide(page, selector, value)
 
             base = image_after(slide("#psi", "0.9"))
             turned = image_after(slide("#rot", "45"))
@@ -223,6 +225,4 @@ def test_stylegan3_move_controls_in_chromium(tmp_path):
             assert not page.text_content("#status")
             browser.close()
     finally:
-        instance.should_exit = True
-        thread.join(timeout=10)
         explorer.close()
