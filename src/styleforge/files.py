@@ -1,6 +1,7 @@
 """File helpers: atomic writes (temporary file beside the target, fsync, rename) and input checks."""
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -19,6 +20,15 @@ def existing_file(path: str | os.PathLike) -> Path:
     if path.is_dir():
         raise StyleforgeError(f"{path} is a folder, not a model file")
     return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def describe_os_error(error: OSError) -> str:

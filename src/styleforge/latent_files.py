@@ -76,10 +76,10 @@ def noise_maps(G, maps: dict | None, rows: slice | None = None):
         yield
         return
     layers = noise_layers(G)
-    unknown = sorted(set(maps) - set(layers))
-    if unknown or set(maps) != set(layers):
+    if set(maps) != set(layers):
+        differing = sorted(set(maps) ^ set(layers))
         raise StyleforgeError(f"the saved noise maps are for other layers than this model's "
-                              f"({', '.join(unknown or sorted(set(layers) - set(maps)))[:200]})")
+                              f"({', '.join(differing)[:200]})")
     saved = {name: layer.noise_const for name, layer in layers.items()}
     try:
         for name, layer in layers.items():
@@ -109,10 +109,11 @@ def _metadata(latent: LatentFile) -> dict:
 
 
 def latent_for(G, space: str, latent: torch.Tensor, noise: dict | None = None,
-               labels: torch.Tensor | None = None, info: dict | None = None) -> LatentFile:
-    """A LatentFile of G's codes, with G's sizes and fingerprint."""
+               labels: torch.Tensor | None = None, info: dict | None = None, model: str | None = None) -> LatentFile:
+    """A LatentFile of G's codes, with G's sizes and fingerprint (`model`: G's fingerprint when the caller
+    has it already — hashing every weight is not free for a large model)."""
     return LatentFile(space, latent.detach().cpu(), {k: v.detach().cpu() for k, v in (noise or {}).items()},
-                      None if labels is None else labels.detach().cpu(), model_dims(G), fingerprint(G),
+                      None if labels is None else labels.detach().cpu(), model_dims(G), model or fingerprint(G),
                       dict(info or {}))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import StyleforgeError
-from ..files import atomic_path
+from ..files import atomic_path, file_sha256
 from ..names import MODEL_RELEASES
 
 RELEASES = MODEL_RELEASES  # short name → published URL (names.py: the CLI's parsers read it without torch)
@@ -44,14 +44,6 @@ def _record_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def resolve_model(source) -> Path | str:
     """A local path for `source`: a release name or an http(s) URL is fetched into the cache (or found
     there); anything else is returned as given."""
@@ -64,7 +56,7 @@ def resolve_model(source) -> Path | str:
     path = cached_path(source)
     if path.is_file() and _record_path(path).is_file():
         recorded = json.loads(_record_path(path).read_text()).get("sha256")
-        if recorded == sha256(path):
+        if recorded == file_sha256(path):
             _verified[source] = path
             return path
         raise StyleforgeError(f"the cached copy of {source} ({path}) no longer matches the SHA-256 recorded when "
@@ -111,7 +103,7 @@ def _download(url: str, path: Path) -> None:
     got = part.stat().st_size
     if total is not None and got != total:
         raise StyleforgeError(f"{url}: the download ended at {got:,} of {total:,} bytes (kept; run again to resume)")
-    digest = sha256(part)
+    digest = file_sha256(part)
     with atomic_path(_record_path(path)) as tmp:
         tmp.write_text(json.dumps({"url": url, "sha256": digest, "bytes": got}, indent=2))
     os.replace(part, path)

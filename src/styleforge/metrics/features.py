@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from ..devices import device_of
 from ..errors import StyleforgeError
-from ..files import atomic_path
+from ..files import atomic_path, file_sha256
 from ..perception import weights as weight_files
 from ..perception import load_inception, load_vgg16
 from ..perception.inception import FEATURES
@@ -45,7 +45,7 @@ class FeatureExtractor:
     @property
     def sha256(self) -> str:
         if self._sha256 is None:
-            self._sha256 = weight_files.sha256(self.weights)
+            self._sha256 = file_sha256(self.weights)
         return self._sha256
 
     def describe(self) -> dict:

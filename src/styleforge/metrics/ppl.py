@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from ..errors import StyleforgeError
+from ..files import file_sha256
 from ..latents import slerp
 from ..perception import load_lpips
-from ..perception.weights import LPIPS_VGG_V01, VGG16_TORCHVISION, resolve, sha256
+from ..perception.weights import LPIPS_VGG_V01, VGG16_TORCHVISION, resolve
 from ..pipeline import render
 from .registry import Metric, MetricSpec, count, register
 
@@ -90,7 +91,7 @@ def compute(G, spec, dataset, context) -> dict:
                         progress=context.progress)
     return {"value": value, "feature_network": "LPIPS v0.1 VGG16", "epsilon": 1e-4, "crop": crop,
             "noise_mode": "random per batch", "weights": {k: str(v) for k, v in files.items()},
-            "weights_sha256": {k: sha256(v)[:16] for k, v in files.items()}}
+            "weights_sha256": {k: file_sha256(v)[:16] for k, v in files.items()}}
 
 
 _NAME = re.compile(r"ppl(?:(2)(?:_(\d+)(k)?)?|(\d+)(k)?)?_(z|w)(full|end)")

@@ -5,7 +5,6 @@ fallback: when nothing works, the error says which file to fetch and where to pu
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.request
 import warnings
@@ -17,7 +16,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import StyleforgeError
-from ..files import atomic_path, existing_file
+from ..files import atomic_path, existing_file, file_sha256
 
 
 @dataclass(frozen=True)
@@ -58,14 +57,6 @@ def cache_dir() -> Path:
     return Path(base) / "styleforge" / "weights"
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _fetch_hint(specs: tuple[WeightFile, ...]) -> str:
     """What to do by hand: fetch one of the files into the cache, or give its path."""
     urls = " or ".join(spec.url for spec in specs)
@@ -83,7 +74,7 @@ def _download(spec: WeightFile, target: Path) -> None:
                 for chunk in iter(lambda: response.read(1 << 20), b""):
                     f.write(chunk)
                     bar.update(len(chunk))
-            if spec.sha256_prefix and not sha256(tmp).startswith(spec.sha256_prefix):
+            if spec.sha256_prefix and not file_sha256(tmp).startswith(spec.sha256_prefix):
                 raise StyleforgeError(f"downloaded {spec.name} does not match its checksum {spec.sha256_prefix}…")
     except OSError as error:
         raise StyleforgeError(f"{spec.name}: {getattr(error, 'reason', None) or error}") from None
@@ -156,7 +147,7 @@ def _is_torchscript(path: Path) -> bool:
 
 def load_state(path: Path, spec: WeightFile) -> dict[str, torch.Tensor]:
     """A state dict from a weights file, read with weights_only=True; checksum checked when known."""
-    if spec.sha256_prefix and path.name == spec.name and not sha256(path).startswith(spec.sha256_prefix):
+    if spec.sha256_prefix and path.name == spec.name and not file_sha256(path).startswith(spec.sha256_prefix):
         raise StyleforgeError(f"{path} does not match the published checksum {spec.sha256_prefix}… "
                               "(truncated or a different file)")
     try:

@@ -4,7 +4,6 @@ feature maps, latent downloads and background projections."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import threading
@@ -22,7 +21,7 @@ from ..data.images import read_image
 from ..edit import Edit, apply_edits
 from ..edit.edits import LAYER_GROUPS
 from ..errors import StyleforgeError
-from ..latent_files import LatentFile, latent_for, latents_bytes, noise_maps
+from ..latent_files import LatentFile, fingerprint, latent_for, latents_bytes, noise_maps
 from ..latents import (crossover_mask, layers_mask, lerp, rows_for_resolutions, styles_to_vector, truncate,
                        z_from_seeds)
 from ..names import MAX_SEED, NOISE_MODES, STRENGTH_LIMIT
@@ -160,8 +159,7 @@ class Explorer:
         self.projections: dict[str, ProjectionJob] = {}
         self.distance_kind = distance     # the projection distance: lpips (the reference's) or pixel
         self._distance = None             # built on the first projection (LPIPS may be fetched then)
-        model_bytes = b"".join(t.detach().cpu().numpy().tobytes()[:4096] for t in G.state_dict().values())
-        self.model_tag = hashlib.sha1(model_bytes).hexdigest()[:12]
+        self.model_tag = fingerprint(G)   # once: the images' cache tag and the downloads' model fingerprint
         self.feature_layers = [name for name in self._feature_names()]
 
     # -- info ------------------------------------------------------------------------------------
@@ -308,9 +306,10 @@ class Explorer:
         """A latent file's bytes (`latent_files`): W+ [1, num_ws, w_dim] or S [1, s_dim], with a
         projection's noise maps."""
         if space == "wplus":
-            latent = latent_for(self.G, "ws", self.ws_for(view), noise=self._noise(view))
+            latent = latent_for(self.G, "ws", self.ws_for(view), noise=self._noise(view), model=self.model_tag)
         elif space == "s":
-            latent = latent_for(self.G, "s", styles_to_vector(self.styles_for(view)), noise=self._noise(view))
+            latent = latent_for(self.G, "s", styles_to_vector(self.styles_for(view)), noise=self._noise(view),
+                                model=self.model_tag)
         else:
             raise StyleforgeError(f"space must be wplus or s, got {space!r}")
         return latents_bytes(latent)
