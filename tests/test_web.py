@@ -1,5 +1,6 @@
-"""The web explorer's API (M8) through the ASGI test client: every endpoint, caching, stale-request
-dropping, projection, and every class of bad input getting a 4xx JSON error."""
+"""The web explorer's API (M8) through the ASGI test client: every endpoint, caching (image URLs are
+pure functions of the view), classes, per-row mixing, noise seeds, thumbnails, feature statistics,
+download names, projection, and every class of bad input getting a 4xx JSON error."""
 
 import io
 import time
@@ -14,7 +15,7 @@ from safetensors.torch import load as load_tensors
 import styleforge as sf
 from styleforge.edit import channel_edit, save_edits, sefa_edits
 from styleforge.web import Explorer
-from styleforge.web.explorer import MAX_UPLOAD_BYTES, Superseded
+from styleforge.web.explorer import MAX_UPLOAD_BYTES
 
 fastapi = pytest.importorskip("fastapi", reason="the web extra (fastapi) is part of the dev install")
 from fastapi.testclient import TestClient  # noqa: E402
@@ -82,21 +83,77 @@ def test_images_follow_every_control(client, G):
     assert np.array_equal(_png(client.get("/api/image?seed=3&lerp=9&t=1")), _png(client.get("/api/image?seed=9")))
 
 
-def test_caching_headers(client):
+def test_caching_headers(client, explorer):
     first = client.get("/api/image?seed=5&psi=0.7")
     tag = first.headers["etag"]
-    assert "max-age" in first.headers["cache-control"]
+    assert first.headers["cache-control"] == "no-cache"          # no model tag in the URL: revalidate
+    assert first.headers["server-timing"].startswith("render;dur=")
     again = client.get("/api/image?seed=5&psi=0.7", headers={"If-None-Match": tag})
     assert again.status_code == 304 and not again.content
     other = client.get("/api/image?seed=5&psi=0.8")
     assert other.headers["etag"] != tag
-    random = client.get("/api/image?seed=5&noise=random")
-    assert random.headers["cache-control"] == "no-store" and "etag" not in random.headers
+    model = explorer.info()["model_tag"]
+    pinned = client.get(f"/api/image?seed=5&psi=0.7&model={model}")
+    assert "immutable" in pinned.headers["cache-control"] and pinned.content == first.content
+    stale = client.get("/api/image?seed=5&model=0123456789ab")   # the server now runs another model
+    assert stale.status_code == 409 and "reload the page" in stale.json()["error"]
+    random = [client.get("/api/image?seed=5&noise=random").content for _ in range(2)]
+    assert random[0] == random[1]                                # random noise is seeded: a pure function
+
+
+def test_noise_seed_class_rows_and_thumbnails(client, explorer, G):
+    draws = {k: _png(client.get(f"/api/image?seed=5&noise=random&noiseseed={k}")) for k in (1, 2)}
+    assert not np.array_equal(draws[1], draws[2])
+    assert np.array_equal(_png(client.get("/api/image?seed=5&noise=random")),
+                          _png(client.get("/api/image?seed=5&noise=random&noiseseed=5")))
+    by_rows = _png(client.get("/api/image?seed=3&mix=9&mixrows=2,3,4,5"))
+    assert np.array_equal(by_rows, _png(client.get("/api/image?seed=3&mix=9&crossover=2")))
+    one_row = _png(client.get("/api/image?seed=3&mix=9&mixrows=1"))
+    expected = sf.latents.mix(G.mapping(sf.latents.z_from_seeds([3], 32)), G.mapping(sf.latents.z_from_seeds([9], 32)),
+                              mask=[1])
+    assert np.array_equal(one_row, sf.media.to_uint8(sf.pipeline.render(G, ws=expected))[0])
+    assert np.array_equal(_png(client.get("/api/image?seed=3&mix=9&mixrows=")), _png(client.get("/api/image?seed=3")))
+    thumb = _png(client.get("/api/image?seed=3&size=16"))
+    assert thumb.shape == (16, 16, 3)
+    assert client.get("/api/image?seed=3&class=1").status_code == 400   # not a conditional model
+    assert "no classes" in client.get("/api/image?seed=3&class=1").json()["error"]
+
+
+def test_class_picker_of_a_conditional_model():
+    G = tiny(c_dim=4)
+    explorer = Explorer(G, distance="pixel")
+    try:
+        with TestClient(create_app(explorer)) as http:
+            assert http.get("/api/info").json()["c_dim"] == 4
+            images = [_png(http.get(f"/api/image?seed=1&class={c}")) for c in range(4)]
+            assert all(not np.array_equal(images[0], other) for other in images[1:])
+            expected = sf.pipeline.render(G, seeds=[1], class_index=2)
+            assert np.array_equal(images[2], sf.media.to_uint8(expected)[0])
+            assert "class must be in 0..3" in http.get("/api/image?class=4").json()["error"]
+    finally:
+        explorer.close()
+
+
+def test_download_names_say_what_the_view_shows(client):
+    image = client.get("/api/image?seed=42&psi=0.7&download=1")
+    assert image.headers["content-disposition"] == 'attachment; filename="seed42-psi0.7.png"'
+    latent = client.get("/api/latent?seed=42&psi=0.7&mix=3&mixrows=1&edits=sefa-0:1.5&space=s")
+    assert latent.headers["content-disposition"] == 'attachment; filename="seed42-psi0.7-mix3-sefa-0+1.5-s.safetensors"'
+    assert "content-disposition" not in client.get("/api/image?seed=42").headers
 
 
 def test_features_and_latent_downloads(client, G):
     grid = _png(client.get("/api/features?seed=2&layer=b8.conv"))
     assert grid.ndim == 3 and grid.shape[2] == 3 and grid.shape[0] > 16
+    single = _png(client.get("/api/features?seed=2&layer=b8.conv&channel=5"))
+    assert single.shape[:2] == (258, 258) and not np.array_equal(single, _png(client.get("/api/features?seed=2&layer=b8.conv&channel=6")))
+    assert "channel must be in 0.." in client.get("/api/features?seed=2&layer=b8.conv&channel=4096").json()["error"]
+    stats = client.get("/api/feature-stats?seed=2&layer=b8.conv").json()
+    _, maps = sf.pipeline.render(G, seeds=[2], features=True)
+    activations = maps["b8.conv"][0].double()
+    assert stats["shape"] == list(activations.shape)
+    np.testing.assert_allclose(stats["std"], activations.flatten(1).std(1, unbiased=False).numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(stats["max"], activations.flatten(1).max(1).values.numpy(), rtol=1e-4, atol=1e-6)
     wplus = client.get("/api/latent?seed=2&psi=0.5&space=wplus")
     assert "attachment" in wplus.headers["content-disposition"]
     ws = load_tensors(wplus.content)["ws"]
@@ -113,7 +170,9 @@ def test_features_and_latent_downloads(client, G):
     ("mix=1&crossover=-1", "crossover must be in"), ("mix=1&mixgroup=fine", "mixgroup must be one of coarse, middle"),
     ("lerp=1&t=2", "t must be in"), ("edits=smile:1", "unknown edit 'smile'"),
     ("edits=sefa-0:100", "strength must be in"), ("edits=sefa-0:x", "strength must be a number"),
-    ("client=a/b&seq=1", "client must be"), ("client=a&seq=x", "seq must be an integer"),
+    ("mix=1&mixrows=1,x", "mixrows must be an integer"), ("mix=1&mixrows=6", "mixrows must be in 0..5"),
+    ("noise=random&noiseseed=-3", "noiseseed must be in"), ("size=8", "size must be in 16..512"),
+    ("client=a&seq=1", "unknown parameter(s): client, seq"),
     ("path=/etc/passwd", "unknown parameter(s): path"),
 ])
 def test_bad_image_parameters_get_400_json(client, query, message):
@@ -171,16 +230,6 @@ def test_upload_limits(client, explorer):
     Image.new("L", (8000, 6000)).save(buffer, "PNG")  # small file, 48 megapixels
     huge = client.post("/api/project?steps=1", content=buffer.getvalue())
     assert huge.status_code == 400 and "at most 40,000,000" in huge.json()["error"]
-
-
-def test_stale_requests_of_a_client_are_dropped(explorer):
-    view = explorer.view_from({"seed": "1"})
-    explorer.note_request("tab", 1)
-    explorer.note_request("tab", 2)
-    with pytest.raises(Superseded):
-        explorer.submit("tab", 1, explorer.image, view).result()
-    assert explorer.submit("tab", 2, explorer.image, view).result()[:4] == b"\x89PNG"
-    assert explorer.submit("other", 1, explorer.image, view).result()[:4] == b"\x89PNG"
 
 
 def test_edit_files_of_another_model_are_refused(G, tmp_path):

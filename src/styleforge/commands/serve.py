@@ -38,7 +38,7 @@ def run(args) -> int:
     _check_port(args.host, args.port)
     G = load_generator(args.model, args.device, args.network_key)
     edits = [edit for path in (args.edits.split(",") if args.edits else []) for edit in load_edits(path.strip())]
-    explorer = Explorer(G, edits, distance=args.distance)
+    explorer = Explorer(G, edits, distance=args.distance, model_name=args.model)
     shown = [(path, job_id) for path in args.projected_w or []
              for job_id in explorer.add_latents(read_latents(path), path)]
     if args.host not in ("127.0.0.1", "localhost", "::1"):

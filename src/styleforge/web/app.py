@@ -1,19 +1,22 @@
 """The explorer's HTTP side (`styleforge serve`): an ASGI app (FastAPI) with one static page and a
 small JSON / PNG API over `Explorer`. No request value ever becomes a file path; every input is
-bounded and a bad one gets a 4xx JSON {"error": ...}."""
+bounded and a bad one gets a 4xx JSON {"error": ...}. An image URL is a pure function of the view:
+with `model=` (the page adds the model's tag) the browser may keep it for good; without, it revalidates
+by ETag. `Server-Timing: render;dur=…` says how long the model took."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import hashlib
+import time
 from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..errors import StyleforgeError
-from .explorer import CLIENT_PATTERN, MAX_UPLOAD_BYTES, Explorer, NotFound, Superseded
+from .explorer import MAX_UPLOAD_BYTES, THUMBNAIL_SIZES, Explorer, ModelChanged, NotFound, bounded_number
 
 STATIC = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", "text/javascript"),
           "/style.css": ("style.css", "text/css")}
@@ -48,56 +51,56 @@ def create_app(explorer: Explorer) -> FastAPI:
 
     @app.exception_handler(StyleforgeError)
     async def bad_input(request: Request, exc: StyleforgeError):
-        return error(404 if isinstance(exc, NotFound) else 400, str(exc))
+        return error(404 if isinstance(exc, NotFound) else 409 if isinstance(exc, ModelChanged) else 400, str(exc))
 
     @app.get("/api/info")
     async def info():
         return explorer.info()
 
-    def _client(query: dict) -> tuple[str | None, int | None]:
-        client = query.get("client")
-        if client is not None and not CLIENT_PATTERN.fullmatch(client):
-            raise StyleforgeError("client must be 1-64 letters, digits, '-' or '_'")
-        seq = query.get("seq")
-        if seq is not None:
-            try:
-                seq = int(seq)
-            except ValueError:
-                raise StyleforgeError(f"seq must be an integer, got {seq!r}") from None
-        return client, seq
-
-    async def _run(request: Request, function, *args, cacheable: bool = True, media: str = "image/png",
-                   download: str | None = None):
+    async def _run(request: Request, function, *args, media: str = "image/png", suffix: str = ".png",
+                   attachment: bool = False):
+        """`function(view, *args)` on the model's worker, with cache and timing headers; an attachment
+        (or `download=1`) is named after the view (seed, ψ, …) + suffix."""
         query = dict(request.query_params)
-        client, seq = _client(query)
         view = explorer.view_from(query)
         tag = '"' + hashlib.sha1(f"{explorer.model_tag}|{request.url.path}|{view.key()}|{args}".encode()).hexdigest() + '"'
-        cacheable = cacheable and view.noise != "random" and view.projection is None
-        if cacheable and request.headers.get("if-none-match") == tag:
-            return Response(status_code=304, headers={"ETag": tag})
-        explorer.note_request(client, seq)
-        try:
-            body = await asyncio.wrap_future(explorer.submit(client, seq, function, view, *args))
-        except Superseded:
-            return error(409, "superseded by a newer request of this client")
-        headers = {"ETag": tag, "Cache-Control": "private, max-age=3600"} if cacheable else {"Cache-Control": "no-store"}
-        if download:
-            headers["Content-Disposition"] = f'attachment; filename="{download}"'
+        # with the model's tag in the URL the answer never changes; without it, revalidate (same URL, new model)
+        cache = "private, max-age=31536000, immutable" if "model" in query else "no-cache"
+        if request.headers.get("if-none-match") == tag:
+            return Response(status_code=304, headers={"ETag": tag, "Cache-Control": cache})
+        start = time.perf_counter()
+        body = await asyncio.wrap_future(explorer.submit(function, view, *args))
+        headers = {"ETag": tag, "Cache-Control": cache,
+                   "Server-Timing": f"render;dur={(time.perf_counter() - start) * 1000:.1f}"}
+        if attachment or query.get("download"):
+            headers["Content-Disposition"] = f'attachment; filename="{view.slug()}{suffix}"'
+        if media == "application/json":
+            return JSONResponse(body, headers=headers)
         return Response(body, media_type=media, headers=headers)
+
+    def _optional_int(request: Request, name: str, lo: int, hi: int) -> int | None:
+        return bounded_number(dict(request.query_params), name, int, None, lo, hi)
 
     @app.get("/api/image")
     async def image(request: Request):
-        return await _run(request, explorer.image)
+        return await _run(request, explorer.image, _optional_int(request, "size", *THUMBNAIL_SIZES))
 
     @app.get("/api/features")
-    async def features(request: Request):  # the explorer checks the layer name
-        return await _run(request, explorer.features, request.query_params.get("layer") or "")
+    async def features(request: Request):  # the explorer checks the layer name and the channel's range
+        return await _run(request, explorer.features, request.query_params.get("layer") or "",
+                          _optional_int(request, "channel", 0, 1 << 16))
+
+    @app.get("/api/feature-stats")
+    async def feature_stats(request: Request):
+        return await _run(request, explorer.feature_stats, request.query_params.get("layer") or "",
+                          media="application/json")
 
     @app.get("/api/latent")
     async def latent(request: Request):  # the explorer checks the space
         space = request.query_params.get("space") or "wplus"
-        return await _run(request, explorer.latent, space, media="application/octet-stream",
-                          download=f"latent-{space[:8]}.safetensors")
+        suffix = f"-{space}.safetensors" if space in ("wplus", "s") else ".safetensors"
+        return await _run(request, explorer.latent, space, media="application/octet-stream", suffix=suffix,
+                          attachment=True)
 
     @app.post("/api/project")
     async def start_projection(request: Request):

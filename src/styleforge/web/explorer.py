@@ -1,12 +1,12 @@
 """The explorer's model side, independent of HTTP: validated view parameters, an LRU cache of mapped
-latents, one worker thread that owns the model (stale requests of a client are dropped), images,
-feature maps, latent downloads and background projections."""
+latents, one worker thread that owns the model, images (full size or thumbnails), feature maps and
+their statistics, latent downloads and background projections. A view decides its image completely
+(random noise is seeded), so an image URL is a pure function of the view and the model."""
 
 from __future__ import annotations
 
 import io
 import re
-import threading
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -37,16 +37,20 @@ MAX_EDITS = 16
 MAX_UPLOAD_BYTES = 20 * 2 ** 20
 MAX_UPLOAD_PIXELS = 40_000_000
 MAX_PROJECTION_STEPS = 1000
-CLIENT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+THUMBNAIL_SIZES = (16, 512)   # `size=` of a thumbnail (the seed gallery), in pixels
 PROJECTION_PATTERN = re.compile(r"[0-9a-f]{12}")
-
-
-class Superseded(Exception):
-    """A newer request of the same client arrived before this one started: its answer is not wanted."""
+MODEL_TAG_LENGTH = 12         # the `model=` a page puts in its image URLs: the start of the model fingerprint
+VIEW_PARAMETERS = {"seed", "psi", "cutoff", "noise", "noiseseed", "class", "mix", "mixrows", "crossover", "mixgroup",
+                   "lerp", "t", "projection", "edits", "tx", "ty", "rot"}
+REQUEST_PARAMETERS = {"layer", "channel", "space", "size", "model", "download"}   # what an endpoint adds to a view
 
 
 class NotFound(StyleforgeError):
     """An id (projection) the server does not know."""
+
+
+class ModelChanged(StyleforgeError):
+    """A page's image URL names another model than the server's (the server was restarted with another)."""
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,11 @@ class View:
     psi: float = 1.0
     cutoff: int | None = None
     noise: str = "const"
+    noise_seed: int | None = None     # the seed of random noise (default: the image seed)
+    label: int = 0                    # the class of a conditional model
     mix: int | None = None
     crossover: int = 0
-    mix_rows: tuple | None = None     # a coarse / middle / fine group instead of the crossover
+    mix_rows: tuple | None = None     # rows from the mix seed instead of the crossover (mixrows / mixgroup)
     lerp_to: int | None = None
     t: float = 0.0
     projection: str | None = None
@@ -70,8 +76,20 @@ class View:
     def key(self) -> str:
         return repr(self)
 
+    def slug(self) -> str:
+        """A file name stem that says what the view shows, e.g. `seed42-psi0.7-class3-mix7`."""
+        parts = [f"projection-{self.projection}"] if self.projection else [f"seed{self.seed}", f"psi{self.psi:g}"]
+        if self.projection is None:
+            parts += [f"cutoff{self.cutoff}"] * (self.cutoff is not None) + [f"class{self.label}"] * (self.label > 0)
+            parts += [f"mix{self.mix}"] * (self.mix is not None)
+            parts += [f"lerp{self.lerp_to}-t{self.t:g}"] * (self.lerp_to is not None)
+        parts += [f"noise-{self.noise}"] * (self.noise != "const")
+        parts += [f"{name}{strength:+g}" for name, strength in self.edits]
+        parts += ["moved"] * (self.translate != (0.0, 0.0) or self.rotate != 0.0)
+        return re.sub(r"[^A-Za-z0-9_.+-]", "_", "-".join(parts))[:150]
 
-def _number(query: dict, name: str, kind, default, lo=None, hi=None):
+
+def bounded_number(query: dict, name: str, kind, default, lo=None, hi=None):
     text = query.get(name)
     if text is None or text == "":
         return default
@@ -86,11 +104,19 @@ def _number(query: dict, name: str, kind, default, lo=None, hi=None):
     return value
 
 
-def parse_view(query: dict, num_ws: int, edit_names: set, projections: set, groups: dict | None = None) -> View:
+def _rows(text: str, num_ws: int) -> tuple:
+    """`mixrows=0,1,5`: W+ rows, each in 0..num_ws-1 (empty: no row)."""
+    rows = []
+    for part in filter(None, text.split(",")):
+        rows.append(bounded_number({"mixrows": part}, "mixrows", int, 0, 0, num_ws - 1))
+    return tuple(sorted(set(rows)))
+
+
+def parse_view(query: dict, num_ws: int, edit_names: set, projections: set, groups: dict | None = None,
+               c_dim: int = 0) -> View:
     """A View from query parameters, every value bounded; a clear message for the first bad one.
-    `groups` maps 'coarse' / 'middle' / 'fine' to W+ rows (for `mixgroup`)."""
-    unknown = sorted(set(query) - {"seed", "psi", "cutoff", "noise", "mix", "crossover", "mixgroup", "lerp", "t",
-                                   "projection", "edits", "layer", "space", "client", "seq", "tx", "ty", "rot"})
+    `groups` maps 'coarse' / 'middle' / 'fine' to W+ rows (for `mixgroup`); `c_dim` bounds `class`."""
+    unknown = sorted(set(query) - VIEW_PARAMETERS - REQUEST_PARAMETERS)
     if unknown:
         raise StyleforgeError(f"unknown parameter(s): {', '.join(unknown)}")
     noise = query.get("noise") or "const"
@@ -104,23 +130,30 @@ def parse_view(query: dict, num_ws: int, edit_names: set, projections: set, grou
         name, _, strength = part.rpartition(":")
         if name not in edit_names:
             raise StyleforgeError(f"unknown edit {name or part!r} (this server has: {', '.join(sorted(edit_names)) or 'none'})")
-        edits.append((name, _number({"strength": strength}, "strength", float, 0.0, -STRENGTH_LIMIT, STRENGTH_LIMIT)))
+        edits.append((name, bounded_number({"strength": strength}, "strength", float, 0.0, -STRENGTH_LIMIT, STRENGTH_LIMIT)))
     if len(edits) > MAX_EDITS:
         raise StyleforgeError(f"at most {MAX_EDITS} edits at once")
     group = query.get("mixgroup") or None
     if group is not None and group not in (groups or {}):
         raise StyleforgeError(f"mixgroup must be one of {', '.join(groups or {}) or 'none for this model'}, got {group!r}")
-    return View(seed=_number(query, "seed", int, 0, 0, MAX_SEED),
-                psi=_number(query, "psi", float, 1.0, *PSI_RANGE),
-                cutoff=_number(query, "cutoff", int, None, 0, num_ws),
-                noise=noise, mix=_number(query, "mix", int, None, 0, MAX_SEED),
-                crossover=_number(query, "crossover", int, num_ws // 2, 0, num_ws),
-                mix_rows=tuple(groups[group]) if group else None,
-                lerp_to=_number(query, "lerp", int, None, 0, MAX_SEED),
-                t=_number(query, "t", float, 0.0, 0.0, 1.0), projection=projection, edits=tuple(edits),
-                translate=(_number(query, "tx", float, 0.0, -TRANSLATE_LIMIT, TRANSLATE_LIMIT),
-                           _number(query, "ty", float, 0.0, -TRANSLATE_LIMIT, TRANSLATE_LIMIT)),
-                rotate=_number(query, "rot", float, 0.0, -180.0, 180.0))
+    mix_rows = tuple(groups[group]) if group else None
+    if "mixrows" in query:
+        mix_rows = _rows(query["mixrows"], num_ws)
+    if query.get("class") not in (None, "") and not c_dim:
+        raise StyleforgeError("class picks the class of a conditional model; this model has no classes")
+    return View(seed=bounded_number(query, "seed", int, 0, 0, MAX_SEED),
+                psi=bounded_number(query, "psi", float, 1.0, *PSI_RANGE),
+                cutoff=bounded_number(query, "cutoff", int, None, 0, num_ws),
+                noise=noise, noise_seed=bounded_number(query, "noiseseed", int, None, 0, MAX_SEED),
+                label=bounded_number(query, "class", int, 0, 0, max(c_dim - 1, 0)),
+                mix=bounded_number(query, "mix", int, None, 0, MAX_SEED),
+                crossover=bounded_number(query, "crossover", int, num_ws // 2, 0, num_ws),
+                mix_rows=mix_rows,
+                lerp_to=bounded_number(query, "lerp", int, None, 0, MAX_SEED),
+                t=bounded_number(query, "t", float, 0.0, 0.0, 1.0), projection=projection, edits=tuple(edits),
+                translate=(bounded_number(query, "tx", float, 0.0, -TRANSLATE_LIMIT, TRANSLATE_LIMIT),
+                           bounded_number(query, "ty", float, 0.0, -TRANSLATE_LIMIT, TRANSLATE_LIMIT)),
+                rotate=bounded_number(query, "rot", float, 0.0, -180.0, 180.0))
 
 
 @dataclass
@@ -140,10 +173,12 @@ class ProjectionJob:
 
 
 class Explorer:
-    """One generator behind a single worker thread. `image`, `features`, `latent` run on the worker
-    (call them through `submit`); `view_from` validates query parameters."""
+    """One generator behind a single worker thread. `image`, `features`, `feature_stats` and `latent`
+    run on the worker (call them through `submit`); `view_from` validates query parameters.
+    `model_name` is what the user passed as --model (shown in the page's command lines)."""
 
-    def __init__(self, G, edits: list[Edit] | None = None, cache_size: int = 256, distance: str = "lpips"):
+    def __init__(self, G, edits: list[Edit] | None = None, cache_size: int = 256, distance: str = "lpips",
+                 model_name: str = "MODEL"):
         self.G = G.eval().requires_grad_(False)
         self.device = device_of(G)
         self.edits = {}
@@ -152,8 +187,7 @@ class Explorer:
             self.edits[edit.name] = edit
         self.cache_size = cache_size
         self._ws_cache: OrderedDict = OrderedDict()
-        self._latest: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self.model_name = model_name
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="styleforge-model")
         self.projector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="styleforge-projection")
         self.projections: dict[str, ProjectionJob] = {}
@@ -167,7 +201,7 @@ class Explorer:
         maps = {}
         with torch.no_grad():
             self.G.synthesis(self.G.mapping(torch.zeros(1, self.G.z_dim, device=self.device),
-                                            self._labels(1)), features=maps)
+                                            self._labels(0)), features=maps)
         return [name for name in maps if name.endswith((".conv", ".conv_up", ".input"))]
 
     def layer_groups(self) -> dict:
@@ -180,7 +214,9 @@ class Explorer:
         groups = self.layer_groups()
         return {"resolution": G.img_resolution, "channels": G.img_channels, "num_ws": G.num_ws,
                 "z_dim": G.z_dim, "w_dim": G.w_dim, "c_dim": G.c_dim,
-                "family": G.config.family, "layer_groups": groups,
+                "family": G.config.family, "layer_groups": groups, "model_name": self.model_name,
+                "model_tag": self.model_tag[:MODEL_TAG_LENGTH], "default_psi": G.config.default_psi,
+                "default_cutoff": G.config.default_cutoff, "thumbnail_sizes": list(THUMBNAIL_SIZES),
                 "feature_layers": self.feature_layers, "noise_modes": list(NOISE_MODES),
                 "psi_range": list(PSI_RANGE), "max_seed": MAX_SEED, "strength_limit": STRENGTH_LIMIT,
                 "edits": [{"name": e.name, "method": e.method, "space": e.space, "description": e.describe()}
@@ -191,7 +227,10 @@ class Explorer:
 
     def view_from(self, query: dict) -> View:
         finished = {k for k, job in self.projections.items() if job.done and job.ws is not None}
-        view = parse_view(query, self.G.num_ws, set(self.edits), finished, self.layer_groups())
+        model = query.get("model")
+        if model is not None and model != self.model_tag[:MODEL_TAG_LENGTH]:
+            raise ModelChanged("this page was opened for another model than the server has now; reload the page")
+        view = parse_view(query, self.G.num_ws, set(self.edits), finished, self.layer_groups(), self.G.c_dim)
         if (view.translate != (0.0, 0.0) or view.rotate != 0.0) and not self.transformable:
             raise StyleforgeError("tx, ty and rot move StyleGAN3 (alias-free) images; this model's input is a "
                                   "learned constant")
@@ -201,41 +240,28 @@ class Explorer:
     def transformable(self) -> bool:
         return hasattr(self.G.synthesis, "set_transform")
 
-    # -- scheduling ------------------------------------------------------------------------------
-    def note_request(self, client: str | None, seq: int | None) -> None:
-        """Remember the newest sequence number of a client (called when the request arrives)."""
-        if client is None or seq is None:
-            return
-        with self._lock:
-            self._latest[client] = max(seq, self._latest.get(client, seq))
-            if len(self._latest) > 10_000:  # bounded: forget the oldest clients
-                self._latest.pop(next(iter(self._latest)))
-
-    def submit(self, client: str | None, seq: int | None, function, *args):
-        """Run `function(*args)` on the model's worker; a request that a newer one of the same client
-        overtook while it waited raises Superseded instead of running."""
-        def job():
-            if client is not None and seq is not None and self._latest.get(client, seq) > seq:
-                raise Superseded()
-            return function(*args)
-        return self.worker.submit(job)
+    def submit(self, function, *args):
+        """Run `function(*args)` on the model's worker (the only thread that touches the model)."""
+        return self.worker.submit(function, *args)
 
     # -- latents ---------------------------------------------------------------------------------
-    def _labels(self, count: int):
+    def _labels(self, label: int):
+        """The one-hot class [1, c_dim] of a conditional model, else None."""
         if not self.G.c_dim:
             return None
-        c = torch.zeros(count, self.G.c_dim, device=self.device)
-        c[:, 0] = 1
+        c = torch.zeros(1, self.G.c_dim, device=self.device)
+        c[:, label] = 1
         return c
 
-    def _mapped(self, seed: int) -> torch.Tensor:
-        """W+ [1, num_ws, w_dim] of a seed, untruncated (LRU cache)."""
-        if seed in self._ws_cache:
-            self._ws_cache.move_to_end(seed)
-            return self._ws_cache[seed]
+    def _mapped(self, seed: int, label: int = 0) -> torch.Tensor:
+        """W+ [1, num_ws, w_dim] of a seed (and class), untruncated (LRU cache)."""
+        key = (seed, label)
+        if key in self._ws_cache:
+            self._ws_cache.move_to_end(key)
+            return self._ws_cache[key]
         with torch.no_grad():
-            ws = self.G.mapping(z_from_seeds([seed], self.G.z_dim, self.device), self._labels(1))
-        self._ws_cache[seed] = ws
+            ws = self.G.mapping(z_from_seeds([seed], self.G.z_dim, self.device), self._labels(label))
+        self._ws_cache[key] = ws
         if len(self._ws_cache) > self.cache_size:
             self._ws_cache.popitem(last=False)
         return ws
@@ -245,13 +271,13 @@ class Explorer:
         latent it found (never truncated: ψ applies to sampled latents)."""
         if view.projection is not None:
             return self.projections[view.projection].ws.to(self.device)
-        ws = self._mapped(view.seed)
+        ws = self._mapped(view.seed, view.label)
         if view.lerp_to is not None:
-            ws = lerp(ws, self._mapped(view.lerp_to), view.t)
+            ws = lerp(ws, self._mapped(view.lerp_to, view.label), view.t)
         if view.mix is not None:
             mask = (layers_mask(self.G.num_ws, list(view.mix_rows)) if view.mix_rows is not None
                     else crossover_mask(self.G.num_ws, view.crossover)).to(self.device).view(1, -1, 1)
-            ws = torch.where(mask, self._mapped(view.mix), ws)
+            ws = torch.where(mask, self._mapped(view.mix, view.label), ws)
         if view.psi != 1:
             ws = truncate(ws, self.G.w_avg, view.psi, view.cutoff)
         return ws
@@ -279,7 +305,8 @@ class Explorer:
 
     @torch.no_grad()
     def _synthesize(self, view: View, features: dict | None = None) -> torch.Tensor:
-        generator = torch.Generator(device=self.device).manual_seed(view.seed) if view.noise == "random" else None
+        noise_seed = view.seed if view.noise_seed is None else view.noise_seed
+        generator = torch.Generator(device=self.device).manual_seed(noise_seed) if view.noise == "random" else None
         if self.transformable:  # the worker owns the model: the view's transform for this render only
             self.G.synthesis.set_transform(view.translate, view.rotate)
         try:
@@ -290,17 +317,39 @@ class Explorer:
             if self.transformable:
                 self.G.synthesis.set_transform()
 
-    def image(self, view: View) -> bytes:
-        """PNG bytes of the view's image."""
-        return png(to_uint8(self._synthesize(view))[0])
+    def image(self, view: View, size: int | None = None) -> bytes:
+        """PNG bytes of the view's image; `size`: a thumbnail at most that many pixels wide."""
+        image = to_uint8(self._synthesize(view))[0]
+        if size is not None and size < image.shape[1]:
+            image = np.asarray(Image.fromarray(image.squeeze(2) if image.shape[2] == 1 else image)
+                               .resize((size, size), Image.Resampling.LANCZOS)).reshape(size, size, -1)
+        return png(image)
 
-    def features(self, view: View, layer: str) -> bytes:
-        """PNG of one layer's feature maps (16 channels, each on its own scale)."""
+    def _layer_map(self, view: View, layer: str) -> torch.Tensor:
+        """One layer's activations [C, h, w] for the view (a render with feature capture)."""
         if layer not in self.feature_layers:
             raise StyleforgeError(f"unknown layer {layer!r} (layers: {', '.join(self.feature_layers)})")
         maps: dict = {}
         self._synthesize(view, maps)
-        return png(feature_grid(maps[layer][0].cpu()))
+        return maps[layer][0].float().cpu()
+
+    def features(self, view: View, layer: str, channel: int | None = None) -> bytes:
+        """PNG of one layer's feature maps: the first 16 channels, or one channel enlarged (each map on
+        its own scale)."""
+        x = self._layer_map(view, layer)
+        if channel is None:
+            return png(feature_grid(x))
+        if not 0 <= channel < len(x):
+            raise StyleforgeError(f"channel must be in 0..{len(x) - 1} for {layer}, got {channel}")
+        return png(feature_grid(x[channel:channel + 1], cell=256))
+
+    def feature_stats(self, view: View, layer: str) -> dict:
+        """Per-channel mean, std, min and max of one layer's activations, and the layer's shape."""
+        activations = self._layer_map(view, layer)                  # [C, h, w]
+        x = activations.flatten(1).double()
+        columns = {"mean": x.mean(1), "std": x.std(1, unbiased=False), "min": x.min(1).values, "max": x.max(1).values}
+        return {"layer": layer, "shape": list(activations.shape),
+                **{name: [round(float(v), 6) for v in value] for name, value in columns.items()}}
 
     def latent(self, view: View, space: str) -> bytes:
         """A latent file's bytes (`latent_files`): W+ [1, num_ws, w_dim] or S [1, s_dim], with a
