@@ -120,5 +120,7 @@ def test_analyze_cli(tmp_path, capsys):
     record = json.loads((tmp_path / "r" / "report.json").read_text())
     assert set(record["dci"]) == {"z", "w", "wplus", "s"} and "score" in record["separability"]["w"]
     assert "<h2>DCI" in (tmp_path / "r" / "report.html").read_text()
+    log = capsys.readouterr().err                       # no terminal: progress lines with counts and stages
+    assert "analyze report: 8/8 stage" in log and "stage=feature maps" in log and "latent dataset: 40/40 sample" in log
     assert main(["analyze", "dci", "--model", str(model), "--predictor", str(model), "--samples", "40"]) == 2
     assert "not a styleforge toyfaces predictor" in capsys.readouterr().err

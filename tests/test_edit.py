@@ -250,8 +250,14 @@ def test_edit_cli_compute_apply_compare(files, tmp_path, capsys):
                  "--out", str(tmp_path / "sefa.safetensors")]) == 0
     assert len(load_edits(tmp_path / "sefa.safetensors")) == 3
     from PIL import Image
-    figure = Image.open(tmp_path / "sefa.png")  # 2 seeds × 3 edits rows, 3 columns of 64 px (16 px × 4)
-    assert figure.size == (3 * 64 + 2 * 2, 6 * 64 + 5 * 2)
+    figure = np.asarray(Image.open(tmp_path / "sefa.png"))  # 2 seeds × 3 edits rows, 3 columns of 64 px (16 × 4)
+    grid_h, grid_w = 6 * 64 + 5 * 2, 3 * 64 + 2 * 2
+    top, left = figure.shape[0] - grid_h, figure.shape[1] - grid_w
+    assert top > 8 and left > 40                         # strengths above, "seed S · edit" left of the rows
+    for row in range(6):                                 # every row and column has its label (dark text)
+        assert (figure[top + row * 66: top + row * 66 + 64, :left] < 100).any(), row
+    for col in range(3):
+        assert (figure[:top, left + col * 66: left + col * 66 + 64] < 100).any(), col
     assert main(["edit", "ganspace", "--model", m, "--samples", "500", "--components", "0,1", "--layers", "coarse",
                  "--no-figure", "--out", str(tmp_path / "pca.safetensors")]) == 0
     assert main(["edit", "interfacegan", "--model", m, "--predictor", p, "--samples", "300", "--fraction", "0.1",

@@ -51,19 +51,27 @@ def _importance_figure(importance: np.ndarray, factors: list[str], space: str, p
     figure.savefig(path, dpi=100)
 
 
+def report_stages(spaces: tuple = SPACES, ppl: bool = True) -> list[str]:
+    """The stages of `analysis_report`, in order (what its `progress` is called with)."""
+    return (["latent dataset"] + [f"DCI in {SPACE_LABELS[space]}" for space in spaces]
+            + [f"separability of {SPACE_LABELS[space]}" for space in ("z", "w")] + ["PPL"] * ppl + ["feature maps"])
+
+
 def analysis_report(G, predictor, outdir: str | Path, samples: int = 2000, seed: int = 0, method: str = "gbt",
                     spaces: tuple = SPACES, feature_seeds: int = 8,
                     path_lengths: Callable[[object], dict] | None = None,
-                    progress: Callable[[str], None] | None = None) -> dict:
+                    progress: Callable[[str], None] | None = None,
+                    sample_progress: Callable[[int], None] | None = None) -> dict:
     """Write report.json, report.html and their figures to `outdir`; returns the JSON record.
     `path_lengths(G)` → {name: value or why skipped} adds a PPL section (metrics live above analysis,
-    so the caller measures them)."""
+    so the caller measures them). `progress(stage)` is called as each stage of `report_stages` starts,
+    `sample_progress(n)` as the latent dataset grows by n samples."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda text: None)
     began = time.time()
-    say(f"latent dataset: {samples} samples")
-    data = build_latent_dataset(G, predictor, outdir / "latents", samples, seed=seed)
+    say("latent dataset")
+    data = build_latent_dataset(G, predictor, outdir / "latents", samples, seed=seed, progress=sample_progress)
     factors, names = np.asarray(data.factors), data.factor_names
     record = {"samples": samples, "seed": seed, "method": method, "factors": names, "dci": {}, "separability": {}}
     for space in spaces:

@@ -1,7 +1,6 @@
 """`styleforge analyze`: the analyses of `styleforge.analysis` (options: cli/analyze.py)."""
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import numpy as np
 
 from ..analysis import (analysis_report, build_latent_dataset, dci, droplet_comparison, droplet_figure,
                         evaluate_predictor, feature_grid, layer_features, layer_spikiness, load_predictor,
-                        save_predictor, separability, train_predictor)
+                        report_stages, save_predictor, separability, train_predictor)
 from ..data import ToyFaces
 from ..errors import StyleforgeError
 from ..files import check_destination
@@ -37,6 +36,26 @@ def _train_predictor(args) -> int:
         print(f"{name:28s} {value:.3f}")
     print(f"wrote {args.out}")
     return 0
+
+
+def _report(args, G, predictor) -> dict:
+    """`analysis_report` with a bar over its stages (stage name shown, time left) and one over the
+    latent dataset's samples (most of the time)."""
+    stages = report_stages(ppl=not args.no_ppl)
+    started = []
+
+    def stage(name: str) -> None:
+        if started:
+            bar.update(1)
+        started.append(name)
+        bar.set_postfix(stage=name)
+    with progress_bar(len(stages), "analyze report", unit="stage") as bar, \
+            progress_bar(args.samples, "latent dataset", unit="sample") as samples:
+        record = analysis_report(G, predictor, args.outdir, samples=args.samples, seed=args.seed, method=args.method,
+                                 path_lengths=None if args.no_ppl else _path_lengths, progress=stage,
+                                 sample_progress=samples.update)
+        bar.update(1)
+    return record
 
 
 def _samples(args, G, predictor, folder):
@@ -107,9 +126,7 @@ def run(args) -> int:
         raise StyleforgeError("--samples must be at least 20")
     predictor = load_predictor(args.predictor)
     if args.action == "report":
-        record = analysis_report(G, predictor, args.outdir, samples=args.samples, seed=args.seed,
-                                 method=args.method, path_lengths=None if args.no_ppl else _path_lengths,
-                                 progress=lambda text: print(text, file=sys.stderr, flush=True))
+        record = _report(args, G, predictor)
         for space, values in record["dci"].items():
             print(f"DCI {SPACE_LABELS[space]:2s}: D {values['disentanglement']:.3f}  C {values['completeness']:.3f}  "
                   f"I {values['informativeness']:.3f}")

@@ -23,7 +23,7 @@ from ..latents import styles_to_vector, z_from_seeds
 from ..names import STRENGTH_LIMIT
 from ..devices import device_of
 from ..pipeline import load_latent_file, open_latent_file, render
-from ..media import make_grid, save_image, to_uint8, write_video
+from ..media import make_grid, save_image, titled_grid, to_uint8, write_video
 from .common import load_generator, progress_bar
 
 VERIFY_SEEDS = list(range(1000, 1032))
@@ -139,18 +139,22 @@ def _write(args, G, edits, figure: Path | None) -> None:
     if figure is not None:
         z = z_from_seeds(args.seeds, G.z_dim, device_of(G))
         cells = edit_strip_images(G, edits, args.strengths, z=z, psi=args.trunc)
-        save_image(_figure(cells), figure)
+        save_image(_figure(cells, [f"seed {seed}" for seed in args.seeds], [e.name for e in edits], args.strengths),
+                   figure)
         print(f"wrote {figure}: rows = edits ({len(edits)}) per seed ({len(args.seeds)}), "
               f"columns = strengths {', '.join(f'{s:g}' for s in args.strengths)}")
 
 
-def _figure(cells: torch.Tensor) -> np.ndarray:
-    """[L, E, S, C, H, W] → one image: per latent a block of E rows × S columns, blocks stacked."""
-    strengths, size = cells.shape[2], cells.shape[-1]
+def _figure(cells: torch.Tensor, latent_names: list[str], edit_names: list[str], strengths: list[float]) -> np.ndarray:
+    """[L, E, S, C, H, W] → one image: per latent a block of E rows × S columns, blocks stacked; each
+    row labelled with its latent and edit, each column with its strength (in σ)."""
+    size = cells.shape[-1]
     images = to_uint8(cells.reshape(-1, *cells.shape[3:]))
     scale = max(1, 64 // size)  # small models: cells of at least 64 px, pixels kept sharp
     images = images.repeat(scale, axis=1).repeat(scale, axis=2)
-    return make_grid(images, cols=strengths, pad=2, fill=255)
+    rows = [f"{latent} · {edit}" for latent in latent_names for edit in edit_names]
+    columns = [f"{s:+g}" if s else "0" for s in strengths]
+    return titled_grid(images, cols=len(strengths), row_labels=rows, col_labels=columns, corner="strength (sd)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,16 +238,18 @@ def _stylespace(args, G) -> int:
 
 
 def _latents_to_edit(args, G):
-    """({'z': …} or {'ws': …}, count, noise maps of the latent files or None)."""
+    """({'z': …} or {'ws': …}, a name per latent, noise maps of the latent files or None)."""
     device = device_of(G)
     if args.seeds is not None:
-        return {"z": z_from_seeds(args.seeds, G.z_dim, device)}, len(args.seeds), None
+        return {"z": z_from_seeds(args.seeds, G.z_dim, device)}, [f"seed {seed}" for seed in args.seeds], None
     files = [open_latent_file(f, G) for f in args.projected_w]
     ws = torch.cat([load_latent_file(latent, G) for latent in files]).to(device)
+    names = [f"{Path(path).name}[{i}]" if latent.count > 1 else Path(path).name
+             for path, latent in zip(args.projected_w, files) for i in range(latent.count)]
     noise = None
     if all(latent.noise for latent in files):  # projections keep their optimized noise maps
         noise = {name: torch.cat([latent.noise[name] for latent in files]) for name in files[0].noise}
-    return {"ws": ws}, len(ws), noise
+    return {"ws": ws}, names, noise
 
 
 def _apply(args, G) -> int:
@@ -259,10 +265,13 @@ def _apply(args, G) -> int:
     if len(args.seeds or args.projected_w or []) > MAX_FIGURE_LATENTS:
         raise StyleforgeError(f"edit apply draws one figure: at most {MAX_FIGURE_LATENTS} latents (got "
                               f"{len(args.seeds or args.projected_w)}); split the seeds into several runs")
-    source, count, noise = _latents_to_edit(args, G)
+    source, latent_names, noise = _latents_to_edit(args, G)
+    count = len(latent_names)
     strengths = args.strengths if swept else [0.0]
     cells = edit_strip_images(G, swept, strengths, psi=args.trunc, fixed=tuple(fixed), noise=noise, **source)
-    save_image(_figure(cells), args.out)
+    fixed_names = " + ".join(f"{e.name} {s:+g}" for e, s in fixed)
+    edit_names = [f"{e.name}" + (f" (with {fixed_names})" if fixed_names else "") for e in swept] or [fixed_names]
+    save_image(_figure(cells, latent_names, edit_names, strengths), args.out)
     print(f"wrote {args.out}: {count} latents × {cells.shape[1]} edits × {len(strengths)} strengths")
     last = fixed + ([(swept[0], strengths[-1])] if swept else [])
     if args.save_latents:

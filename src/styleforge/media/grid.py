@@ -1,10 +1,11 @@
-"""Image tensors → uint8 arrays, grids (including the style-mixing figure layout) and PNG files."""
+"""Image tensors → uint8 arrays, grids (including the style-mixing figure layout and grids with row and
+column labels) and PNG files."""
 
 import os
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from ..files import atomic_path
 
@@ -37,6 +38,28 @@ def labeled_grid(row_images: np.ndarray, col_images: np.ndarray, cells: np.ndarr
     for r in range(rows):
         tiles += [row_images[r: r + 1], cells[r]]
     return make_grid(np.concatenate(tiles), cols=cols + 1)
+
+
+def titled_grid(images: np.ndarray, cols: int, row_labels: list[str], col_labels: list[str], corner: str = "",
+                pad: int = 2, font_size: int = 12) -> np.ndarray:
+    """`make_grid` on white with a label left of each row, above each column and in the top-left corner
+    (black text, ASCII: the built-in font): [N, H, W, C] uint8 → [top + rows·(H+pad), left + cols·(W+pad), C]."""
+    grid = make_grid(images, cols=cols, pad=pad, fill=255)
+    h, w, channels = images.shape[1:]
+    font = ImageFont.load_default(size=font_size)
+    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left = max((measure.textlength(text, font=font) for text in [*row_labels, corner]), default=0)
+    left, top = int(left) + 8 if row_labels else 0, font_size + 8 if col_labels else 0
+    canvas = Image.new("RGB", (left + grid.shape[1], top + grid.shape[0]), "white")
+    canvas.paste(Image.fromarray(grid[:, :, 0] if channels == 1 else grid).convert("RGB"), (left, top))
+    draw = ImageDraw.Draw(canvas)
+    draw.text((left - 4, top / 2), corner, fill="black", font=font, anchor="rm")
+    for k, text in enumerate(col_labels):
+        draw.text((left + k * (w + pad) + w / 2, top / 2), text, fill="black", font=font, anchor="mm")
+    for r, text in enumerate(row_labels):
+        draw.text((left - 4, top + r * (h + pad) + h / 2), text, fill="black", font=font, anchor="rm")
+    out = np.asarray(canvas)
+    return out[:, :, :1] if channels == 1 else out
 
 
 def save_image(image: np.ndarray, path: str | os.PathLike) -> None:
