@@ -50,5 +50,10 @@ def test_python_blocks_run_as_written(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     sf.save(tiny("G"), "m.safetensors")
     sf.save(tiny("G"), "model.safetensors")
-    for block in _blocks(path):
-        exec(compile(block, f"{path.name} block", "exec"), {})
+    registered = dict(sf.edit.METHODS)          # a block may register an editing method: undone after
+    try:
+        for block in _blocks(path):
+            exec(compile(block, f"{path.name} block", "exec"), {})
+    finally:
+        sf.edit.METHODS.clear()
+        sf.edit.METHODS.update(registered)

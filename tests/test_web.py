@@ -61,6 +61,7 @@ def test_page_and_info(client, G):
     assert info["num_ws"] == G.num_ws and info["resolution"] == 16
     assert info["layer_groups"] == {"coarse": [0, 1, 2, 3], "middle": [3, 4, 5]}
     assert [e["name"] for e in info["edits"]] == ["sefa-0", "channel40"]
+    assert info["methods"]["sefa"] == sf.edit.METHODS["sefa"].description      # the registry's methods
     assert "b8.conv" in info["feature_layers"]
 
 

@@ -23,7 +23,7 @@ _EXPORTS = {  # public name → (module, attribute); None = the module itself
     "read_latents": ("styleforge.latent_files", "read_latents"),
     "LatentFile": ("styleforge.latent_files", "LatentFile"),
 }
-SUBMODULES = ("analysis", "checkpoint", "config", "data", "edit", "latent_files", "latents", "metrics", "models",
+SUBMODULES = ("analysis", "checkpoint", "cli", "config", "data", "edit", "latent_files", "latents", "metrics", "models",
               "media", "nn", "perception", "pipeline", "projection", "tagged", "train", "web")
 
 __all__ = [*_EXPORTS, "StyleforgeError", "__version__"]

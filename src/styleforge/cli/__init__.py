@@ -42,14 +42,19 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; `command`: the one being parsed, when known (only `edit` reads its methods
+    from the editing registry, which imports torch)."""
     parser = OneLineErrorParser(prog="styleforge", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"styleforge {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND",
                                      parser_class=OneLineErrorParser)
     for module in COMMANDS:
-        module.register(commands)
+        if module is edit:
+            edit.register(commands, methods=command in (None, "edit"))
+        else:
+            module.register(commands)
     return parser
 
 
@@ -81,8 +86,9 @@ def _join_dash_values(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `styleforge` script; returns the exit code (2 for user mistakes)."""
     tune_allocator()
-    parser = build_parser()
-    args = parser.parse_args(_join_dash_values(list(sys.argv[1:] if argv is None else argv)))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(next((word for word in argv if not word.startswith("-")), ""))
+    args = parser.parse_args(_join_dash_values(argv))
     if not getattr(args, "command_module", None):
         parser.print_help()
         return 2

@@ -1,35 +1,30 @@
-"""`styleforge edit`: semantic edits — SeFa, GANSpace, InterFaceGAN, StyleSpace — computed into edit
-files with a figure, then applied to seeds or projected latents."""
+"""`styleforge edit`: semantic edits — one action per registered editing method (`edit.registry`:
+SeFa, GANSpace, InterFaceGAN, StyleSpace, …) computed into edit files with a figure, then `apply` to
+seeds or projected latents and `compare`. The methods' options come from their settings dataclasses,
+so the method actions are built only when `edit` is the command being parsed (reading the registry
+imports torch, which `styleforge --help` must not wait for)."""
 
 import argparse
+import dataclasses
 
 from ..names import STRENGTH_LIMIT
-from .options import (ExamplesFormatter, add_command, add_model_options, device_type, int_list_type, path_list_type,
+from .options import (ExamplesFormatter, add_command, add_model_options, bounded, device_type, path_list_type,
                       psi_type, seeds_type)
 
-EXAMPLES = """  styleforge edit sefa --model toyfaces32.safetensors --out sefa.safetensors               # weights only, instant
-  styleforge edit sefa --model m.safetensors --variant rosinality --layers coarse --directions 0-9 --out sefa.safetensors
-  styleforge edit ganspace --model m.safetensors --samples 100000 --components 0-4 --layers 0-3 --out pca.safetensors
-  styleforge edit interfacegan --model m.safetensors --predictor predictor.safetensors --factors smile,hat --out ifg.safetensors
-  styleforge edit interfacegan --model m.safetensors --predictor p.safetensors --factors smile --conditions hat --out s.safetensors
-  styleforge edit stylespace --model m.safetensors --predictor p.safetensors --top 3 --local-seeds 16 --out ss.safetensors
-  styleforge edit apply --model m.safetensors --edit ifg.safetensors:smile --seeds 0-3 --strengths -3,0,3 --out smile.png
+USE_EXAMPLES = """  styleforge edit apply --model m.safetensors --edit ifg.safetensors:smile --seeds 0-3 --strengths -3,0,3 --out smile.png
   styleforge edit apply --model m.safetensors --edit sefa.safetensors:0 --edit ifg.safetensors:hat=2 --projected-w out/projected_w.npz --out e.png --video e.mp4
   styleforge edit compare --model m.safetensors --predictor p.safetensors --edit sefa.safetensors --edit ifg.safetensors
-Every compute action writes the edit file (--out) and a figure beside it (rows = edits, columns =
+Every method action writes the edit file (--out) and a figure beside it (rows = edits, columns =
 strengths, one block per seed). Strengths are in units of each edit's σ: the spread of the model's own
 latents along the direction (σ_c of the channel for StyleSpace). --edit FILE[:WHICH][=STRENGTH] picks
 edits by name or index ('0-2'); a fixed =STRENGTH composes that edit with the swept ones.
 Layers: all, coarse (4-8 px), middle (16-32 px), fine (64+ px), or W+ rows like 0-3."""
 
-ACTIONS = {
-    "sefa": "closed-form directions from the generator's weights (SeFa)",
-    "ganspace": "principal components of W (GANSpace)",
-    "interfacegan": "SVM boundaries of attributes scored by the predictor (InterFaceGAN)",
-    "stylespace": "attribute-specific and locally-active StyleSpace channels",
+USE_ACTIONS = {
     "apply": "render seeds or projected latents with edits applied (figure, video, latents)",
     "compare": "measure every edit's effect on each factor and compare methods",
 }
+SUMMARY = "Find and apply semantic edits (SeFa, GANSpace, InterFaceGAN, StyleSpace)."
 
 
 def strength_list_type(text: str) -> list[float]:
@@ -55,11 +50,34 @@ def strength_list_type(text: str) -> list[float]:
     return values
 
 
-def factor_list_type(text: str) -> list[str]:
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"expected comma-separated factor names, got {text!r}")
-    return names
+def _setting_type(spec: dataclasses.Field):
+    """The argparse type of one settings field: its `parse` (or the default's type), errors as one line."""
+    parse = spec.metadata.get("parse") or type(spec.default)
+
+    def read(text: str):
+        try:
+            return parse(text)
+        except ValueError as error:  # StyleforgeError included
+            raise argparse.ArgumentTypeError(str(error) or f"cannot read {text!r}") from None
+    read.__name__ = spec.name
+    return read
+
+
+def _shown(value) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
+def _settings_options(sub, method) -> None:
+    """One option per field of the method's settings dataclass (bool fields are switches)."""
+    for spec in dataclasses.fields(method.settings):
+        flag, text = "--" + spec.name.replace("_", "-"), spec.metadata.get("help", "")
+        if isinstance(spec.default, bool):
+            sub.add_argument(flag, action="store_true", help=text)
+            continue
+        if spec.default not in (None, ()):
+            text += f" (default: {_shown(spec.default)})"
+        sub.add_argument(flag, type=_setting_type(spec), default=spec.default, choices=spec.metadata.get("choices"),
+                         help=text.replace("%", "%%"))
 
 
 def _model_options(sub) -> None:
@@ -78,64 +96,47 @@ def _figure_options(sub) -> None:
                      help="figure columns, in units of σ: '-3,0,3' or '-3:3:7'")
 
 
-def _sample_options(sub, samples: int) -> None:
-    sub.add_argument("--predictor", required=sub.prog.endswith("stylespace"), metavar="PATH", help="toyfaces attribute predictor file")
-    sub.add_argument("--factors", type=factor_list_type, default=None,
+def _sample_options(sub, method) -> None:
+    """The scored samples a learning method reads (--predictor, --factors, --samples, …)."""
+    sub.add_argument("--predictor", required=method.needs_predictor, metavar="PATH", help="toyfaces attribute predictor file")
+    sub.add_argument("--factors", type=_factor_list, default=None,
                      help="comma-separated factor names (default: all the predictor reads)")
-    sub.add_argument("--samples", type=int, default=samples,
+    sub.add_argument("--samples", type=bounded(int, 50, 10_000_000, "--samples"), default=50_000,
                      help="latent samples scored by the predictor (50k: about 2 CPU minutes at 32 px)")
-    sub.add_argument("--sample-seed", type=int, default=0, help="seed of the latent samples")
-    sub.add_argument("--fraction", type=float, default=0.02, help="top / bottom share taken as positives / negatives")
+    sub.add_argument("--sample-seed", type=bounded(int, 0, 2 ** 32 - 1, "--sample-seed"), default=0,
+                     help="seed of the latent samples")
+    sub.add_argument("--fraction", type=bounded(float, 1e-4, 0.5, "--fraction"), default=0.02,
+                     help="top / bottom share taken as positives / negatives")
     sub.add_argument("--latents", default=None, metavar="DIR",
                      help="keep the scored samples in DIR and reuse them when DIR already holds them")
 
 
-def register(commands) -> None:
-    parser = add_command(commands, "edit", "Find and apply semantic edits (SeFa, GANSpace, InterFaceGAN, StyleSpace).",
-                         EXAMPLES)
+def _factor_list(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated factor names, got {text!r}")
+    return names
+
+
+def register(commands, methods: bool = True) -> None:
+    """The `edit` command; with `methods`, one action per registered editing method (imports them)."""
+    registered = {}
+    if methods:
+        from ..edit import METHODS as registered  # on use: the methods' modules import torch
+    examples = "\n".join(f"  {line}" for method in registered.values() for line in method.examples)
+    parser = add_command(commands, "edit", SUMMARY, (examples + "\n" if examples else "") + USE_EXAMPLES)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(parser))
+    texts = {**{name: method.description for name, method in registered.items()}, **USE_ACTIONS}
     subs = {name: actions.add_parser(name, help=text, description=text, formatter_class=ExamplesFormatter,
-                                     epilog=f"Examples:\n{EXAMPLES}") for name, text in ACTIONS.items()}
+                                     epilog=parser.epilog) for name, text in texts.items()}
     for sub in subs.values():
         _model_options(sub)
-
-    sefa = subs["sefa"]
-    _figure_options(sefa)
-    sefa.add_argument("--variant", choices=["genforce", "rosinality"], default="genforce",
-                      help="genforce: normalized style weights of the layers (+ last ToRGB); rosinality: raw conv "
-                           "modulation weights")
-    sefa.add_argument("--layers", default="all", help="all, coarse, middle, fine or W+ rows like 0-3")
-    sefa.add_argument("--directions", type=int_list_type, default=[0, 1, 2, 3, 4], help="direction indices to keep")
-
-    ganspace = subs["ganspace"]
-    _figure_options(ganspace)
-    ganspace.add_argument("--samples", type=int, default=100_000, help="w samples for the PCA")
-    ganspace.add_argument("--sample-seed", type=int, default=0, help="seed of the w samples")
-    ganspace.add_argument("--components", type=int_list_type, default=[0, 1, 2, 3, 4], help="component indices")
-    ganspace.add_argument("--layers", default="all", help="W+ rows each edit acts on: all, coarse, middle, fine, 0-3")
-
-    interfacegan = subs["interfacegan"]
-    _figure_options(interfacegan)
-    _sample_options(interfacegan, 50_000)
-    interfacegan.add_argument("--space", choices=["z", "w"], default="w", help="latent space of the boundaries")
-    interfacegan.add_argument("--conditions", type=factor_list_type, default=None,
-                              help="factors to hold fixed: their boundaries are projected out")
-    interfacegan.add_argument("--layers", default="all", help="W+ rows a W edit acts on")
-    interfacegan.add_argument("--to-distance", action="store_true",
-                              help="strength = signed distance to the boundary (the released code's 2-D edit)")
-    interfacegan.add_argument("--scores", default=None, metavar="NPY",
-                              help="your own scores [N] for the samples in --latents, instead of the predictor's "
-                                   "(with one --factors name)")
-
-    stylespace = subs["stylespace"]
-    _figure_options(stylespace)
-    _sample_options(stylespace, 50_000)
-    stylespace.add_argument("--top", type=int, default=1, help="channels kept per factor")
-    stylespace.add_argument("--candidates", type=int, default=40,
-                            help="channels ranked by θ that are checked with the predictor on held-out seeds; "
-                                 "the --top with the most specific effect are kept (1 = θ alone)")
-    stylespace.add_argument("--local-seeds", type=int, default=0, metavar="N",
-                            help="also find locally-active channels per region over N images (gradient maps)")
+    for name, method in registered.items():
+        sub = subs[name]
+        _figure_options(sub)
+        if method.learns:
+            _sample_options(sub, method)
+        _settings_options(sub, method)
 
     apply = subs["apply"]
     apply.add_argument("--edit", action="append", required=True, metavar="FILE[:WHICH][=STRENGTH]",

@@ -1,7 +1,8 @@
-"""`styleforge edit`: compute edits (SeFa, GANSpace, InterFaceGAN, StyleSpace) into edit files with a
-figure, apply them to seeds or projected latents, and compare methods (options: cli/edit.py)."""
+"""`styleforge edit`: run a registered editing method (`edit.registry`) into an edit file with a
+figure, apply edits to seeds or projected latents, and compare methods (options: cli/edit.py)."""
 
 import contextlib
+import dataclasses
 import json
 import sys
 import tempfile
@@ -11,11 +12,8 @@ import numpy as np
 import torch
 
 from ..analysis import build_latent_dataset, load_predictor, open_latent_dataset
-from ..edit import (apply_edits, attribute_edits, comparison_table, edit_effects, edit_strip_images, format_table,
-                    ganspace_edits, interfacegan_edits, load_edits, locally_active_channels, parse_layers, save_edits,
-                    select_edits, sefa_edits, verified_edits, w_pca)
-from ..edit.effects import method_label
-from ..edit.stylespace import channel_names
+from ..edit import (EditContext, apply_edits, comparison_table, edit_effects, edit_strip_images, format_table,
+                    load_edits, method, method_label, save_edits, select_edits)
 from ..errors import StyleforgeError
 from ..files import atomic_path, check_destination
 from ..latent_files import SPACE_NAMES, latent_for, save_latents
@@ -26,28 +24,15 @@ from ..pipeline import load_latent_file, open_latent_file, render
 from ..media import make_grid, save_image, titled_grid, to_uint8, write_video
 from .common import load_generator, progress_bar
 
-VERIFY_SEEDS = list(range(1000, 1032))
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".mp4", ".webp")
-MAX_FIGURE_LATENTS = 256  # latents in one `edit apply` figure (each a block of edits × strengths)  # held out from `edit compare`'s default seeds 0-63
+MAX_FIGURE_LATENTS = 256  # latents in one `edit apply` figure (each a block of edits × strengths)
 
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
 
-def _factor_names(names: list[str] | None, predictor) -> list[str]:
-    """Factor names checked against what the predictor reads (all of them when `names` is None)."""
-    known = list(predictor.config.factors) if predictor is not None else []
-    names = names or known
-    unknown = [n for n in names if predictor is not None and n not in known]
-    if unknown:
-        raise StyleforgeError(f"unknown factor {unknown[0]!r}; the predictor reads: {', '.join(known)}")
-    return names
-
-
 def _samples(args, G, predictor, stack: contextlib.ExitStack):
     """The scored latent dataset: reused from --latents when it is there (and fits G), else built."""
-    if args.samples < 50:
-        raise StyleforgeError("--samples must be at least 50")
     folder = Path(args.latents) if args.latents else Path(stack.enter_context(tempfile.TemporaryDirectory()))
     if (folder / "meta.json").is_file():
         data = open_latent_dataset(folder)
@@ -64,20 +49,28 @@ def _samples(args, G, predictor, stack: contextlib.ExitStack):
                                     progress=bar.update)
 
 
-def _scores(args, data, names) -> dict[str, np.ndarray]:
-    if getattr(args, "scores", None):
-        if len(names) != 1:
-            raise StyleforgeError("--scores gives one score per sample: name it with exactly one --factors name")
-        try:
-            scores = np.load(args.scores, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise StyleforgeError(f"--scores {args.scores}: not a readable .npy file ({error})") from None
-        scores = np.asarray(scores, np.float64).reshape(-1)
-        if len(scores) != data.meta["samples"]:
-            raise StyleforgeError(f"--scores has {len(scores)} values for {data.meta['samples']} samples in --latents")
-        return {names[0]: scores}
+def _factor_scores(data, names: list[str]) -> dict[str, np.ndarray]:
+    """The predictor's score of each named factor for every sample: {name: [N]}."""
     factors = np.asarray(data.factors)
     return {name: factors[:, data.factor_names.index(name)] for name in names}
+
+
+def _context(args, G, learns: bool, stack: contextlib.ExitStack) -> EditContext:
+    """What a method may use: for learning methods the predictor and the scored samples (built once, on
+    first use); progress bars for all."""
+    if not learns:
+        return EditContext(psi=args.trunc, progress=progress_bar)
+    predictor = load_predictor(args.predictor) if args.predictor else None
+    built = []
+
+    def samples():
+        if not built:
+            built.append(_samples(args, G, predictor, stack))
+        return built[0]
+    context = EditContext(predictor=predictor, samples=samples, scores=_factor_scores, fraction=args.fraction,
+                          seed=args.sample_seed, psi=args.trunc, progress=progress_bar)
+    context.factors = context.factor_names(args.factors)
+    return context
 
 
 def _parse_edit_spec(spec: str) -> tuple[str, str | None, float | None]:
@@ -160,79 +153,21 @@ def _figure(cells: torch.Tensor, latent_names: list[str], edit_names: list[str],
 # ---------------------------------------------------------------------------------------------
 # Actions
 
-def _sefa(args, G) -> int:
+def _compute(args, G) -> int:
+    """`styleforge edit METHOD`: the method's settings from the options, its edits to --out, the figure,
+    and its extra records beside the edit file (OUT.NAME.json)."""
+    chosen = method(args.action)
     figure = _outputs(args)
-    edits = sefa_edits(G, layers=args.layers, variant=args.variant, indices=args.directions)
-    _write(args, G, edits, figure)
-    return 0
-
-
-def _ganspace(args, G) -> int:
-    if args.samples < 2 * G.w_dim:
-        raise StyleforgeError(f"--samples must be at least {2 * G.w_dim} (twice w_dim) for a stable PCA")
-    parse_layers(G, args.layers)
-    figure = _outputs(args)
-    with progress_bar(args.samples, "w samples") as bar:
-        components, sigmas, _ = w_pca(G, args.samples, seed=args.sample_seed, progress=bar.update)
-    _write(args, G, ganspace_edits(G, components, sigmas, args.components, layers=args.layers), figure)
-    return 0
-
-
-def _interfacegan(args, G) -> int:
-    if args.predictor is None and not args.scores:
-        raise StyleforgeError("give --predictor (or --scores with --latents)")
-    if args.scores and args.conditions:
-        raise StyleforgeError("--conditions needs the predictor's scores of the condition factors, not --scores")
-    predictor = load_predictor(args.predictor) if args.predictor else None
-    names = _factor_names(args.factors, predictor)
-    conditions = _factor_names(args.conditions, predictor) if args.conditions else []
-    layers = parse_layers(G, args.layers)
-    if args.space == "z" and layers is not None:
-        raise StyleforgeError("--layers applies to W boundaries; Z edits move the whole code")
-    figure = _outputs(args)
+    settings = chosen.settings(**{spec.name: getattr(args, spec.name) for spec in dataclasses.fields(chosen.settings)})
     with contextlib.ExitStack() as stack:
-        data = _samples(args, G, predictor, stack)
-        scores = _scores(args, data, names + [c for c in conditions if c not in names])
-        edits = interfacegan_edits(G, np.asarray(data.codes(args.space)), scores, space=args.space,
-                                   conditions=conditions, fraction=args.fraction, seed=args.sample_seed,
-                                   layers=layers)
-    edits = [e for e in edits if e.info["factor"] in names]
-    for edit in edits:
-        edit.to_distance = args.to_distance
-    _write(args, G, edits, figure)
-    return 0
-
-
-def _stylespace(args, G) -> int:
-    if args.top < 1 or args.candidates < 1:
-        raise StyleforgeError("--top and --candidates must be at least 1")
-    if args.local_seeds < 0:
-        raise StyleforgeError("--local-seeds must be at least 0")
-    predictor = load_predictor(args.predictor)
-    names = _factor_names(args.factors, predictor)
-    figure = _outputs(args)
-    with contextlib.ExitStack() as stack:
-        data = _samples(args, G, predictor, stack)
-        edits = attribute_edits(G, np.asarray(data.codes("s")), _scores(args, data, names),
-                                top=max(args.top, args.candidates), fraction=args.fraction)
-    if args.candidates > args.top:
-        with progress_bar(len(edits), "check channels") as bar:
-            edits = verified_edits(G, predictor, edits, VERIFY_SEEDS, keep=args.top, psi=args.trunc,
-                                   progress=bar.update)
-    _write(args, G, edits, figure)
-    if args.local_seeds:
-        with progress_bar(args.local_seeds, "gradient maps") as bar:
-            regions = locally_active_channels(G, predictor, list(range(args.local_seeds)), psi=args.trunc,
-                                              progress=bar.update)
-        labels = channel_names(G)
-        record = {region: [{"channel": c, "name": labels[c], "share": share} for c, share in found]
-                  for region, found in regions.items()}
-        path = Path(args.out).with_suffix(".regions.json")
+        result = chosen.compute(G, settings, _context(args, G, chosen.learns, stack))
+    _write(args, G, result.edits, figure)
+    for line in result.lines:
+        print(line)
+    for suffix, record in result.records.items():
+        path = Path(args.out).with_suffix(f".{suffix}.json")
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(record, indent=2))
-        for region, found in record.items():
-            shown = ", ".join(f"{f['name']} ({f['share']:.2f})" for f in found[:5])
-            print(f"locally active in {region:10s}: {len(found):4d} channels  {shown}")
         print(f"wrote {path}")
     return 0
 
@@ -317,6 +252,4 @@ def _compare(args, G) -> int:
 
 def run(args) -> int:
     G = load_generator(args.model, args.device, args.network_key)
-    action = {"sefa": _sefa, "ganspace": _ganspace, "interfacegan": _interfacegan, "stylespace": _stylespace,
-              "apply": _apply, "compare": _compare}[args.action]
-    return action(args, G)
+    return {"apply": _apply, "compare": _compare}.get(args.action, _compute)(args, G)

@@ -8,10 +8,12 @@ truncation), then W edits on their W+ rows, then S edits on the styles.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+
 from ..devices import device_of
 from ..errors import StyleforgeError
 from ..latents import rows_for_resolutions, space_sizes, styles_to_vector, truncate, vector_to_styles, w_to_ws
@@ -21,7 +23,7 @@ from ..tagged import json_field, read_tagged, write_tagged
 FORMAT = "styleforge.edits"
 VERSION = 1
 SPACES = ("z", "w", "s")
-METHODS = ("sefa", "ganspace", "interfacegan", "stylespace", "custom")
+METHOD_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")   # a registered method's name, or e.g. 'custom'
 LAYER_GROUPS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, 1 << 30)}  # StyleGAN Sec. 3.1
 
 
@@ -45,8 +47,8 @@ class Edit:
     def __post_init__(self):
         if self.space not in SPACES:
             raise StyleforgeError(f"edit space must be one of {', '.join(SPACES)}, got {self.space!r}")
-        if self.method not in METHODS:
-            raise StyleforgeError(f"edit method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if not isinstance(self.method, str) or not METHOD_PATTERN.fullmatch(self.method):
+            raise StyleforgeError(f"edit method must be a short lower-case name like 'sefa', got {self.method!r}")
         if not isinstance(self.unit, (int, float)) or isinstance(self.unit, bool) or not 0 < self.unit < float("inf"):
             raise StyleforgeError(f"edit {self.name!r}: unit must be a positive finite number, got {self.unit!r}")
         self.unit = float(self.unit)

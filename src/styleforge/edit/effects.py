@@ -63,15 +63,6 @@ def verified_edits(G, predictor, candidates: list[Edit], seeds: list[int], stren
     return chosen
 
 
-def method_label(edit: Edit) -> str:
-    """The table's name for how an edit was found: 'sefa-genforce', 'interfacegan-w', 'ganspace', ..."""
-    if edit.method == "sefa":
-        return f"sefa-{edit.info.get('variant', 'genforce')}"
-    if edit.method == "interfacegan":
-        return f"interfacegan-{edit.space}"
-    return edit.method
-
-
 def comparison_table(results: dict[str, list[tuple[Edit, np.ndarray]]], factor_names: list[str]) -> list[dict]:
     """One row per (factor, method): the method's edit for the factor (by name for supervised methods,
     the strongest on the factor otherwise), |target effect|, largest other effect and their ratio."""

@@ -4,11 +4,13 @@ each with its standard deviation σ_i; an edit E(v_i, j–k) moves w by x·σ_i�
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
 from ..errors import StyleforgeError
 from .edits import Edit, model_dims, parse_layers, sample_w
+from .registry import EditContext, EditMethod, MethodResult, at_least, index_list, register, setting
 
 
 @torch.no_grad()
@@ -49,3 +51,27 @@ def ganspace_edits(G, components: torch.Tensor, sigmas: torch.Tensor, indices: l
     return [Edit(f"ganspace-{i}", "ganspace", "w", components[i], unit=float(sigmas[i]), layers=rows,
                  dims=model_dims(G), info={"index": i, "sigma": float(sigmas[i]), "layers": str(layers)})
             for i in indices]
+
+
+@dataclass(frozen=True)
+class GanspaceSettings:
+    """Options of `styleforge edit ganspace`."""
+
+    samples: int = setting(100_000, "w samples for the PCA (at least twice w_dim)", parse=at_least(2))
+    sample_seed: int = setting(0, "seed of the w samples", parse=at_least(0))
+    components: tuple = setting((0, 1, 2, 3, 4), "component indices, e.g. 0-4", parse=index_list)
+    layers: str = setting("all", "W+ rows each edit acts on: all, coarse, middle, fine, 0-3")
+
+
+def _compute(G, settings: GanspaceSettings, context: EditContext) -> MethodResult:
+    if settings.samples < 2 * G.w_dim:
+        raise StyleforgeError(f"--samples must be at least {2 * G.w_dim} (twice w_dim) for a stable PCA")
+    parse_layers(G, settings.layers)
+    with context.progress(settings.samples, "w samples") as bar:
+        components, sigmas, _ = w_pca(G, settings.samples, seed=settings.sample_seed, progress=bar.update)
+    return MethodResult(ganspace_edits(G, components, sigmas, list(settings.components), layers=settings.layers))
+
+
+register(EditMethod(
+    "ganspace", "principal components of W (GANSpace)", GanspaceSettings, _compute,
+    examples=("styleforge edit ganspace --model m.safetensors --samples 100000 --components 0-4 --layers 0-3 --out pca.safetensors",)))

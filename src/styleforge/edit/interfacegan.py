@@ -4,12 +4,15 @@ score high for an attribute from those that score low; its unit normal n is the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from sklearn.svm import SVC
 
 from ..errors import StyleforgeError
-from .edits import Edit, model_dims
+from .edits import Edit, model_dims, parse_layers
+from .registry import EditContext, EditMethod, MethodResult, name_list, register, setting
 
 SPACES = ("z", "w")
 
@@ -98,3 +101,58 @@ def interfacegan_edits(G, codes: np.ndarray, scores: dict[str, np.ndarray], spac
                           layers=layers if space == "w" else None, dims=model_dims(G),
                           info={"factor": name, "conditions": others, **info}))
     return edits
+
+
+@dataclass(frozen=True)
+class InterfaceganSettings:
+    """Options of `styleforge edit interfacegan` (besides the scored samples' options)."""
+
+    space: str = setting("w", "latent space of the boundaries", choices=SPACES)
+    conditions: tuple = setting((), "factors to hold fixed: their boundaries are projected out", parse=name_list)
+    layers: str = setting("all", "W+ rows a W edit acts on")
+    to_distance: bool = setting(False, "strength = signed distance to the boundary (the released code's 2-D edit)")
+    scores: str | None = setting(None, "your own scores [N] (.npy) for the samples in --latents, instead of the "
+                                       "predictor's (with one --factors name)", parse=str)
+
+
+def _own_scores(path: str, names: list[str], samples: int) -> dict[str, np.ndarray]:
+    """--scores: one score per sample of the latent dataset, for exactly one factor name."""
+    if len(names) != 1:
+        raise StyleforgeError("--scores gives one score per sample: name it with exactly one --factors name")
+    try:
+        scores = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise StyleforgeError(f"--scores {path}: not a readable .npy file ({error})") from None
+    scores = np.asarray(scores, np.float64).reshape(-1)
+    if len(scores) != samples:
+        raise StyleforgeError(f"--scores has {len(scores)} values for {samples} samples in --latents")
+    return {names[0]: scores}
+
+
+def _compute(G, settings: InterfaceganSettings, context: EditContext) -> MethodResult:
+    if context.predictor is None and not settings.scores:
+        raise StyleforgeError("give --predictor (or --scores with --latents)")
+    if settings.scores and settings.conditions:
+        raise StyleforgeError("--conditions needs the predictor's scores of the condition factors, not --scores")
+    names = context.factor_names(context.factors)
+    conditions = context.factor_names(list(settings.conditions)) if settings.conditions else []
+    layers = parse_layers(G, settings.layers)
+    if settings.space == "z" and layers is not None:
+        raise StyleforgeError("--layers applies to W boundaries; Z edits move the whole code")
+    data = context.samples()
+    wanted = names + [c for c in conditions if c not in names]
+    scores = (_own_scores(settings.scores, wanted, data.meta["samples"]) if settings.scores
+              else context.scores(data, wanted))
+    edits = interfacegan_edits(G, np.asarray(data.codes(settings.space)), scores, space=settings.space,
+                               conditions=conditions, fraction=context.fraction, seed=context.seed, layers=layers)
+    edits = [e for e in edits if e.info["factor"] in names]
+    for edit in edits:
+        edit.to_distance = settings.to_distance
+    return MethodResult(edits)
+
+
+register(EditMethod(
+    "interfacegan", "SVM boundaries of attributes scored by the predictor (InterFaceGAN)", InterfaceganSettings,
+    _compute, learns=True, label=lambda edit: f"interfacegan-{edit.space}",
+    examples=("styleforge edit interfacegan --model m.safetensors --predictor predictor.safetensors --factors smile,hat --out ifg.safetensors",
+              "styleforge edit interfacegan --model m.safetensors --predictor p.safetensors --factors smile --conditions hat --out s.safetensors")))

@@ -13,10 +13,13 @@ the generator's weights alone, in the two published variants:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from ..errors import StyleforgeError
 from .edits import Edit, model_dims, parse_layers, w_sigma
+from .registry import EditContext, EditMethod, MethodResult, index_list, register, setting
 
 VARIANTS = ("genforce", "rosinality")
 
@@ -104,3 +107,25 @@ def sefa_edits(G, layers="all", variant: str = "genforce", indices: list[int] | 
                  dims=model_dims(G), info={"variant": variant, "index": i, "eigenvalue": float(values[i]),
                                            "layers": str(layers)})
             for k, i in enumerate(indices)]
+
+
+@dataclass(frozen=True)
+class SefaSettings:
+    """Options of `styleforge edit sefa`."""
+
+    variant: str = setting("genforce", "genforce: normalized style weights of the layers (+ last ToRGB); "
+                                       "rosinality: raw conv modulation weights", choices=VARIANTS)
+    layers: str = setting("all", "all, coarse, middle, fine or W+ rows like 0-3")
+    directions: tuple = setting((0, 1, 2, 3, 4), "direction indices to keep, e.g. 0-9", parse=index_list)
+
+
+def _compute(G, settings: SefaSettings, context: EditContext) -> MethodResult:
+    return MethodResult(sefa_edits(G, layers=settings.layers, variant=settings.variant,
+                                   indices=list(settings.directions)))
+
+
+register(EditMethod(
+    "sefa", "closed-form directions from the generator's weights (SeFa)", SefaSettings, _compute,
+    label=lambda edit: f"sefa-{edit.info.get('variant', 'genforce')}",
+    examples=("styleforge edit sefa --model toyfaces32.safetensors --out sefa.safetensors               # weights only, instant",
+              "styleforge edit sefa --model m.safetensors --variant rosinality --layers coarse --directions 0-9 --out sefa.safetensors")))

@@ -7,6 +7,7 @@ channel searches, as in the paper."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -16,6 +17,10 @@ from ..devices import device_of
 from ..errors import StyleforgeError
 from ..latents import space_sizes, styles_to_vector, vector_to_styles, z_from_seeds
 from .edits import Edit, model_dims
+from .effects import verified_edits
+from .registry import EditContext, EditMethod, MethodResult, at_least, register, setting
+
+VERIFY_SEEDS = list(range(1000, 1032))  # held out from `edit compare`'s default seeds 0-63
 
 
 def channel_names(G) -> list[str]:
@@ -144,3 +149,44 @@ def locally_active_channels(G, predictor, seeds: list[int], overlap: float = 0.5
         found = [(channels[i], float(fractions[k, i])) for i in np.flatnonzero(fractions[k] >= share)]
         result[region] = sorted(found, key=lambda item: -item[1])
     return result
+
+
+@dataclass(frozen=True)
+class StylespaceSettings:
+    """Options of `styleforge edit stylespace` (besides the scored samples' options)."""
+
+    top: int = setting(1, "channels kept per factor", parse=at_least(1))
+    candidates: int = setting(40, "channels ranked by θ that are checked with the predictor on held-out seeds; "
+                                  "the --top with the most specific effect are kept (1 = θ alone)", parse=at_least(1))
+    local_seeds: int = setting(0, "also find locally-active channels per region over N images (gradient maps)",
+                               parse=at_least(0))
+
+
+def _compute(G, settings: StylespaceSettings, context: EditContext) -> MethodResult:
+    names = context.factor_names(context.factors)
+    data = context.samples()
+    edits = attribute_edits(G, np.asarray(data.codes("s")), context.scores(data, names),
+                            top=max(settings.top, settings.candidates), fraction=context.fraction)
+    if settings.candidates > settings.top:
+        with context.progress(len(edits), "check channels") as bar:
+            edits = verified_edits(G, context.predictor, edits, VERIFY_SEEDS, keep=settings.top, psi=context.psi,
+                                   progress=bar.update)
+    result = MethodResult(edits)
+    if settings.local_seeds:
+        with context.progress(settings.local_seeds, "gradient maps") as bar:
+            regions = locally_active_channels(G, context.predictor, list(range(settings.local_seeds)),
+                                              psi=context.psi, progress=bar.update)
+        labels = channel_names(G)
+        record = {region: [{"channel": c, "name": labels[c], "share": share} for c, share in found]
+                  for region, found in regions.items()}
+        result.records["regions"] = record
+        for region, found in record.items():
+            shown = ", ".join(f"{f['name']} ({f['share']:.2f})" for f in found[:5])
+            result.lines.append(f"locally active in {region:10s}: {len(found):4d} channels  {shown}")
+    return result
+
+
+register(EditMethod(
+    "stylespace", "attribute-specific and locally-active StyleSpace channels", StylespaceSettings, _compute,
+    learns=True, needs_predictor=True,
+    examples=("styleforge edit stylespace --model m.safetensors --predictor p.safetensors --top 3 --local-seeds 16 --out ss.safetensors",)))

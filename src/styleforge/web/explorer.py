@@ -18,7 +18,7 @@ from PIL import Image
 
 from ..analysis.feature_maps import feature_grid
 from ..data.images import read_image
-from ..edit import Edit, apply_edits
+from ..edit import METHODS, Edit, apply_edits
 from ..edit.edits import LAYER_GROUPS
 from ..errors import StyleforgeError
 from ..latent_files import LatentFile, fingerprint, latent_for, latents_bytes, noise_maps
@@ -221,6 +221,7 @@ class Explorer:
                 "psi_range": list(PSI_RANGE), "max_seed": MAX_SEED, "strength_limit": STRENGTH_LIMIT,
                 "edits": [{"name": e.name, "method": e.method, "space": e.space, "description": e.describe()}
                           for e in self.edits.values()],
+                "methods": {name: method.description for name, method in METHODS.items()},
                 "max_upload_bytes": MAX_UPLOAD_BYTES, "max_projection_steps": MAX_PROJECTION_STEPS,
                 "projection_distance": self.distance_kind, "transform": self.transformable,
                 "translate_limit": TRANSLATE_LIMIT}

@@ -326,7 +326,7 @@ function buildControls() {
     const label = document.createElement("label");
     label.className = "edit";
     label.textContent = `${edit.name} (${edit.method}, ${edit.space}) `;
-    label.title = edit.description;
+    label.title = `${edit.description} — ${info.methods[edit.method] || edit.method}`;
     const slider = Object.assign(document.createElement("input"),
       { type: "range", min: -info.strength_limit / 4, max: info.strength_limit / 4, step: 0.1, value: 0 });
     slider.className = "edit-slider"; slider.dataset.name = edit.name;
