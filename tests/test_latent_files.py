@@ -84,6 +84,12 @@ def test_untagged_latents_of_earlier_versions_still_read(tmp_path):
     check_latents(latent, G, "old")
 
 
+def _one_cell(figure: np.ndarray, shape: tuple) -> np.ndarray:
+    """The image of a one-cell `edit apply` figure (below and right of its labels, cells ≥ 64 px)."""
+    scale = max(1, 64 // shape[0])
+    return figure[-shape[0] * scale:, -shape[1] * scale:][::scale, ::scale]
+
+
 def test_a_saved_projection_renders_as_proj_png_everywhere(noisy, tmp_path):
     G, model, target, _ = noisy
     out = tmp_path / "p"
@@ -101,9 +107,7 @@ def test_a_saved_projection_renders_as_proj_png_everywhere(noisy, tmp_path):
     assert main(["edit", "apply", "--model", str(model), "--edit", f"{tmp_path / 'sefa.safetensors'}:0=0",
                  "--projected-w", str(out / "projected.safetensors"), "--out", str(tmp_path / "e.png"),
                  "--save-latents", str(tmp_path / "edited.safetensors")]) == 0
-    figure = _pixels(tmp_path / "e.png")
-    scale = figure.shape[0] // shown.shape[0]
-    assert np.array_equal(figure[::scale, ::scale][:shown.shape[0], :shown.shape[1]], shown)
+    assert np.array_equal(_one_cell(_pixels(tmp_path / "e.png"), shown.shape), shown)
     assert main(["generate", "--model", str(model), "--projected-w", str(tmp_path / "edited.safetensors"),
                  "--outdir", str(tmp_path / "g2")]) == 0
     assert np.array_equal(_only_png(tmp_path / "g2"), shown)
@@ -136,8 +140,7 @@ def test_s_latents_from_edit_apply_and_the_explorer_render_as_shown(noisy, tmp_p
     assert main(["generate", "--model", str(model), "--projected-w", str(tmp_path / "s.safetensors"),
                  "--outdir", str(tmp_path / "g")]) == 0
     rendered = _only_png(tmp_path / "g")
-    scale = figure.shape[0] // rendered.shape[0]
-    assert np.array_equal(figure[::scale, ::scale][:rendered.shape[0], :rendered.shape[1]], rendered)
+    assert np.array_equal(_one_cell(figure, rendered.shape), rendered)
 
     explorer = Explorer(sf.load(model), [channel_edit(G, 7, 1.0, name="c7")])
     try:
