@@ -24,13 +24,31 @@ def _factors(n=600, k=4, seed=0):
 def test_dci_of_a_permuted_code_is_one_and_of_a_mixed_code_near_zero():
     factors = _factors()
     permuted = factors[:, [2, 0, 3, 1]]
-    result = dci(permuted, factors, n_estimators=20)
+    result = dci(permuted, factors, protocol="regression", n_estimators=20)
     assert result["disentanglement"] == pytest.approx(1, abs=0.02)
     assert result["completeness"] == pytest.approx(1, abs=0.02)
     assert result["informativeness"] > 0.9
     assert result["importance"].shape == (4, 4)
     mixed = np.repeat(factors.sum(1, keepdims=True), 4, axis=1)  # every dim carries every factor equally
-    assert dci(torch.from_numpy(mixed), factors, method="lasso")["disentanglement"] < 0.05
+    assert dci(torch.from_numpy(mixed), factors, protocol="regression", method="lasso")["disentanglement"] < 0.05
+
+
+def test_dci_protocols_name_what_they_did():
+    """Every protocol finds a permuted code disentangled; stylespace classifies each factor's 2 % extremes
+    and leaves out a factor without 5 % of the samples on both sides of 0.5; seeds repeat results."""
+    factors = _factors(n=1500)
+    factors[:, 3] = 0.2 + 0.1 * factors[:, 3]            # never above 0.5: nothing to classify
+    permuted = factors[:, [2, 0, 3, 1]]
+    for protocol in ("stylespace", "disentanglement_lib", "regression"):
+        result = dci(permuted, factors, protocol=protocol, seed=3)
+        assert result["protocol"] == protocol and result["disentanglement"] > 0.9, protocol
+        again = dci(permuted, factors, protocol=protocol, seed=3)
+        assert np.array_equal(result["importance"], again["importance"]), protocol
+    stylespace = dci(permuted, factors, protocol="stylespace")
+    assert stylespace["factors_used"] == [0, 1, 2] and stylespace["importance"].shape == (4, 3)
+    assert np.isnan(stylespace["per_factor_informativeness"][3]) and stylespace["informativeness"] == 1.0
+    with pytest.raises(sf.StyleforgeError, match="protocol must be one of stylespace, disentanglement_lib"):
+        dci(permuted, factors, protocol="paper")
 
 
 def test_dci_formulas_on_a_hand_made_importance_matrix():
@@ -116,11 +134,15 @@ def test_analyze_cli(tmp_path, capsys):
     assert main(["analyze", "features", "--model", str(model), "--outdir", str(tmp_path / "f")]) == 0
     assert (tmp_path / "f" / "features-b16.conv.png").exists()
     assert main(["analyze", "report", "--model", str(model), "--predictor", str(predictor), "--samples", "40",
-                 "--method", "lasso", "--no-ppl", "--outdir", str(tmp_path / "r")]) == 0
+                 "--protocol", "regression", "--method", "lasso", "--no-ppl", "--outdir", str(tmp_path / "r")]) == 0
     record = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert record["protocol"] == "regression" and "regression protocol" in (tmp_path / "r" / "report.html").read_text()
     assert set(record["dci"]) == {"z", "w", "wplus", "s"} and "score" in record["separability"]["w"]
     assert "<h2>DCI" in (tmp_path / "r" / "report.html").read_text()
     log = capsys.readouterr().err                       # no terminal: progress lines with counts and stages
     assert "analyze report: 8/8 stage" in log and "stage=feature maps" in log and "latent dataset: 40/40 sample" in log
+    capsys.readouterr()
+    assert main(["analyze", "dci", "--model", str(model), "--predictor", str(predictor), "--samples", "40"]) == 2
+    assert "the stylespace protocol has nothing to classify" in capsys.readouterr().err   # 40 samples: too few
     assert main(["analyze", "dci", "--model", str(model), "--predictor", str(model), "--samples", "40"]) == 2
     assert "not a styleforge toyfaces predictor" in capsys.readouterr().err

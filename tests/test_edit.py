@@ -18,6 +18,7 @@ from styleforge.edit import (Edit, apply_edits, attribute_relevance, condition_b
                              gradient_maps, load_edits, locally_active_channels, model_dims, save_edits, sefa,
                              sefa_edits, select_edits, train_boundary, w_pca)
 from styleforge.edit.edits import sample_w
+from styleforge.edit.stylespace import top_regions
 from styleforge.latents import space_sizes, styles_to_vector, vector_to_styles
 
 
@@ -171,14 +172,31 @@ def test_gradient_maps_are_the_derivatives_of_the_image(G):
         np.testing.assert_allclose(maps[row].numpy(), finite.detach().numpy(), atol=2e-3, rtol=2e-2)
 
 
+def test_top_regions_follow_the_authors_area_matched_rule():
+    """StyleSpace's align_mask.py / semantic_channel.py: a region of o pixels is matched by the map's o
+    strongest pixels and scored n / o² (n = shared pixels), so a small region that the map covers
+    wins over a large one it covers as much; absent regions are skipped."""
+    labels = np.zeros((4, 4), int)
+    labels[0, :2] = 1                                   # region 1: 2 pixels; region 0: 14; region 2: absent
+    on_small = np.zeros((4, 4)); on_small[0, :2] = 1.0  # all on region 1
+    spread = np.ones((4, 4)); spread[0, :2] = 0.5       # everywhere but weaker on region 1
+    half = np.zeros((4, 4)); half[0, 0] = 1.0; half[1:, :] = 0.5   # 1 of region 1's pixels, most of region 0
+    top, present = top_regions(np.stack([on_small, spread, half]), labels, 3)
+    assert list(present) == [True, True, False]
+    # on_small: region 1: n = 2 → 2/4; region 0: only 2 pixels are above its threshold (0), none in it → 0
+    # spread: region 1: threshold 1 (87.5th percentile), nothing strictly above → 0; region 0: n = 14 → 14/196
+    # half: region 1: threshold 0.5 (the plateau), only (0,0) above → 1/4; region 0: n = 12 → 12/196
+    assert list(top) == [1, 0, 1]
+
+
 def test_locally_active_channels_shape_and_thresholds(G):
     predictor = AttributePredictor(PredictorConfig(resolution=16, width=8)).eval()
-    found = locally_active_channels(G, predictor, [0, 1], share=0.5)
+    found = locally_active_channels(G, predictor, [0, 1])
     assert set(found) == set(predictor.config.regions)
     conv = {i for i, name in enumerate(sf.edit.channel_names(G)) if ".to_rgb" not in name}
     for region, channels in found.items():
-        assert all(c in conv and 0.5 <= share <= 1 for c, share in channels)
-    assert any(found.values())  # with two images, a region covers at least half of some maps
+        assert all(c in conv and 0.5 < rate <= 1 for c, rate in channels)
+        assert [rate for _, rate in channels] == sorted((rate for _, rate in channels), reverse=True)
 
 
 def test_edits_apply_on_their_layers_and_compose_in_generator_order(G):

@@ -88,11 +88,11 @@ def test_real_statistics_are_cached_by_content_count_and_network(inception_files
 def test_feature_metrics_through_the_cli(inception_files, vgg_file, cache_home, tmp_path, capsys):
     model = tmp_path / "g.safetensors"
     assert main(["new", "--preset", "tiny", "--resolution", "16", "--out", str(model)]) == 0
-    assert main(["metrics", "--model", str(model), "--data", "toyfaces", "--metrics", "fid12,kid12,is10,pr12_k3",
+    assert main(["metrics", "--model", str(model), "--data", "toyfaces", "--metrics", "fid12,kid12,is10,prtv12_k3",
                  "--inception-weights", str(inception_files["pytorch_fid"]), "--vgg-weights", str(vgg_file)]) == 0
     out = capsys.readouterr().out
     records = {name: json.loads((tmp_path / f"metric-{name}.jsonl").read_text())
-               for name in ("fid12", "kid12", "is10", "pr12_k3")}
+               for name in ("fid12", "kid12", "is10", "prtv12_k3")}
     for name, record in records.items():
         assert record["num_fake"] in (10, 12) and np.isfinite(record["value"]), name
         assert len(record["weights_sha256"]) == 16 and record["noise_mode"] == "random (seeded)"
@@ -101,9 +101,9 @@ def test_feature_metrics_through_the_cli(inception_files, vgg_file, cache_home, 
     assert "singular" in records["fid12"]["warning"]  # 12 samples of 2048-d features
     assert "TF-1 bilinear" in records["kid12"]["resize"] and records["kid12"]["subset_size"] == 12
     assert records["is10"]["value"] >= 1 and records["is10"]["num_real"] == 0
-    pr = records["pr12_k3"]
+    pr = records["prtv12_k3"]
     assert 0 <= pr["precision"] <= 1 and 0 <= pr["recall"] <= 1 and pr["feature_network"] == "vgg16-torchvision/fc2"
-    assert "pr12_k3:" in out and "recall" in out
+    assert "prtv12_k3:" in out and "recall" in out
     # Seeded: the same command gives the same number (the other layout of the same weights).
     assert main(["metrics", "--model", str(model), "--data", "toyfaces", "--metrics", "kid12",
                  "--inception-weights", str(inception_files["nvidia"])]) == 0
@@ -118,7 +118,7 @@ def test_feature_metrics_through_the_cli(inception_files, vgg_file, cache_home, 
 
 def test_precision_and_recall_of_the_data_against_itself_are_one(vgg_file, cache_home):
     data = ToyFaces(16)
-    record = evaluate(DataReplayGenerator(data), parse_metric("pr12_k3"), data, weights={"vgg": vgg_file})
+    record = evaluate(DataReplayGenerator(data), parse_metric("prtv12_k3"), data, weights={"vgg": vgg_file})
     assert record["precision"] == 1.0 and record["recall"] == 1.0
 
 
@@ -166,7 +166,7 @@ def test_training_evaluates_feature_metrics_and_fails_at_the_start_without_weigh
 
 # An example name for every registered metric family: a metric added without one fails the test below.
 METRIC_EXAMPLES = {"fid": "fid12", "is": "is10", "kid": "kid12", "msssim": "msssim10", "ppl": "ppl8_wend",
-                   "ppl2": "ppl2_8_zend", "pr": "pr12_k3", "swd": "swd64"}
+                   "ppl2": "ppl2_8_zend", "prtv": "prtv12_k3", "swd": "swd64"}
 
 
 def test_every_registered_metric_computes_on_a_tiny_model(inception_files, vgg_file, cache_home, tmp_path):

@@ -97,10 +97,13 @@ def test_metric_names_carry_their_sample_count():
     assert (fid.base, fid.num, fid.full, fid.name) == ("fid", 50_000, True, "fid50k_full")
     assert parse_metric("fid50k_full", num=2000).name == "fid2k_full"
     assert parse_metric("kid").name == "kid50k" and parse_metric("is50k").num == 50_000
-    pr = parse_metric("pr50k3_full")
-    assert (pr.num, pr.neighbours, pr.full, pr.name) == (50_000, 3, True, "pr50k3_full")
-    assert parse_metric("pr500_k5").name == "pr500_k5" and parse_metric("pr500_k5").neighbours == 5
-    assert parse_metric("pr50k3", num=300).name == "pr300_k3"
+    pr = parse_metric("prtv50k3_full")
+    assert (pr.num, pr.neighbours, pr.full, pr.name) == (50_000, 3, True, "prtv50k3_full")
+    assert parse_metric("prtv500_k5").name == "prtv500_k5" and parse_metric("prtv500_k5").neighbours == 5
+    assert parse_metric("prtv50k3", num=300).name == "prtv300_k3"
+    with pytest.raises(StyleforgeError, match="pr50k3_full is the reference's precision/recall on NVIDIA's "
+                                                 "vgg16.pt.*prtv50k3_full is the same definition"):
+        parse_metric("pr50k3_full")
     with pytest.raises(StyleforgeError, match="_full"):
         parse_metric("is50k_full")
     assert parse_metric("ppl_wend").name == "ppl50k_wend"  # the reference's names: ppl_* crop, ppl2_* do not

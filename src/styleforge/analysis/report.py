@@ -21,6 +21,11 @@ from .latent_dataset import SPACES, build_latent_dataset
 from .separability import separability
 
 SPACE_LABELS = {"z": "Z", "w": "W", "wplus": "W+", "s": "S"}
+PROTOCOL_TEXT = {  # what the report says about how DCI was computed
+    "stylespace": "StyleSpace protocol (classifiers on each factor's 2 % extremes; accuracy)",
+    "disentanglement_lib": "disentanglement_lib protocol (classifiers on 20-bin factors; accuracy)",
+    "regression": "regression protocol (every factor regressed from the code; R²)",
+}
 
 
 def _dci_figure(results: dict, path: Path) -> None:
@@ -57,7 +62,8 @@ def report_stages(spaces: tuple = SPACES, ppl: bool = True) -> list[str]:
             + [f"separability of {SPACE_LABELS[space]}" for space in ("z", "w")] + ["PPL"] * ppl + ["feature maps"])
 
 
-def analysis_report(G, predictor, outdir: str | Path, samples: int = 2000, seed: int = 0, method: str = "gbt",
+def analysis_report(G, predictor, outdir: str | Path, samples: int = 2000, seed: int = 0,
+                    protocol: str = "stylespace", method: str = "gbt",
                     spaces: tuple = SPACES, feature_seeds: int = 8,
                     path_lengths: Callable[[object], dict] | None = None,
                     progress: Callable[[str], None] | None = None,
@@ -73,13 +79,16 @@ def analysis_report(G, predictor, outdir: str | Path, samples: int = 2000, seed:
     say("latent dataset")
     data = build_latent_dataset(G, predictor, outdir / "latents", samples, seed=seed, progress=sample_progress)
     factors, names = np.asarray(data.factors), data.factor_names
-    record = {"samples": samples, "seed": seed, "method": method, "factors": names, "dci": {}, "separability": {}}
+    record = {"samples": samples, "seed": seed, "protocol": protocol, "method": method if protocol == "regression" else None,
+              "factors": names, "dci": {}, "separability": {}}
     for space in spaces:
         say(f"DCI in {SPACE_LABELS[space]}")
-        result = dci(np.asarray(data.codes(space)), factors, method=method, seed=seed)
+        result = dci(np.asarray(data.codes(space)), factors, protocol=protocol, method=method, seed=seed)
         record["dci"][space] = {k: result[k] for k in ("disentanglement", "completeness", "informativeness")}
-        record["dci"][space]["per_factor_informativeness"] = dict(zip(names, result["per_factor_informativeness"].tolist()))
-        _importance_figure(result["importance"], names, space, outdir / f"importance-{space}.png")
+        record["dci"][space]["per_factor_informativeness"] = {  # None: a factor the protocol leaves out
+            name: None if np.isnan(value) else value for name, value in zip(names, result["per_factor_informativeness"])}
+        _importance_figure(result["importance"], [names[k] for k in result["factors_used"]], space,
+                           outdir / f"importance-{space}.png")
     _dci_figure(record["dci"], outdir / "dci.png")
     for space in ("z", "w"):
         say(f"separability of {SPACE_LABELS[space]}")
@@ -115,8 +124,8 @@ def _html(record: dict, grids: list, path: Path) -> None:
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>styleforge analysis</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}figure{{display:inline-block;margin:4px}}</style>
-</head><body><h1>Analysis ({record['samples']} samples, {record['method']})</h1>
-<h2>DCI (Eastwood &amp; Williams 2018)</h2><img src="dci.png" alt="DCI">
+</head><body><h1>Analysis ({record['samples']} samples)</h1>
+<h2>DCI (Eastwood &amp; Williams 2018), {PROTOCOL_TEXT[record['protocol']]}</h2><img src="dci.png" alt="DCI">
 <table><tr><th>space</th><th>disentanglement</th><th>completeness</th><th>informativeness</th></tr>{rows}</table>
 <p>Completeness is normalized by the number of code dimensions, so it does not compare across spaces of
 different sizes.</p>{heat}

@@ -57,8 +57,13 @@ def register(commands) -> None:
         sub.add_argument("--predictor", required=True, metavar="PATH", help="attribute predictor file")
         sub.add_argument("--samples", type=int, default=2000, help="latent samples")
         if name in ("dci", "report"):
+            sub.add_argument("--protocol", choices=["stylespace", "disentanglement_lib", "regression"],
+                             default="stylespace",
+                             help="DCI protocol: stylespace (the StyleSpace paper's: classifiers on each factor's 2 %% "
+                                  "extremes), disentanglement_lib (classifiers on 20-bin factors), regression "
+                                  "(every factor regressed; R²)")
             sub.add_argument("--method", choices=["gbt", "lasso"], default="gbt",
-                             help="importance model: gradient-boosted trees or Lasso")
+                             help="the regression protocol's model: gradient-boosted trees or Lasso")
         if name == "report":
             sub.add_argument("--outdir", default="out/analysis", help="output folder")
             sub.add_argument("--no-ppl", action="store_true", help="skip PPL")

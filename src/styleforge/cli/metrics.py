@@ -5,11 +5,11 @@ from .options import NetworkOption, add_command, device_type
 
 EXAMPLES = """  styleforge metrics --list
   styleforge metrics --model network-snapshot-000030.safetensors --data toyfaces --metrics swd2k,msssim1k
-  styleforge metrics --model ffhq.pkl --data ffhq.zip --metrics fid50k_full,kid50k_full,pr50k3_full,is50k --device cuda
+  styleforge metrics --model ffhq.pkl --data ffhq.zip --metrics fid50k_full,kid50k_full,prtv50k3_full,is50k --device cuda
   styleforge metrics --model model.safetensors --data faces64.zip --metrics fid10k --inception-weights inception-2015-12-05.pt
   styleforge metrics --model model.safetensors --metrics ppl10k_wend,ppl2_10k_wend --vgg-weights vgg16-397923af.pth --lpips-weights vgg.pth
 Metric names carry their sample count: fid10k = 10,000 generated and 10,000 real images, fid50k_full
-= 50,000 generated against the whole dataset, pr50k3 = k = 3 neighbours, bare swd = 16,384 as in ProGAN;
+= 50,000 generated against the whole dataset, prtv50k3 = k = 3 neighbours (torchvision's VGG16: the reference's pr50k3 needs its vgg16.pt), bare swd = 16,384 as in ProGAN;
 ppl_* crop to the face as the reference's ppl_* do, ppl2_* see the whole image; --num overrides every count. Feature-network weights are otherwise looked up in $STYLEFORGE_WEIGHTS and
 ~/.cache/styleforge/weights, then downloaded (see docs/metrics.md for the files and their checksums).
 Real-data statistics are cached in ~/.cache/styleforge/stats by dataset content, count and network."""

@@ -51,7 +51,8 @@ def _report(args, G, predictor) -> dict:
         bar.set_postfix(stage=name)
     with progress_bar(len(stages), "analyze report", unit="stage") as bar, \
             progress_bar(args.samples, "latent dataset", unit="sample") as samples:
-        record = analysis_report(G, predictor, args.outdir, samples=args.samples, seed=args.seed, method=args.method,
+        record = analysis_report(G, predictor, args.outdir, samples=args.samples, seed=args.seed,
+                                 protocol=args.protocol, method=args.method,
                                  path_lengths=None if args.no_ppl else _path_lengths, progress=stage,
                                  sample_progress=samples.update)
         bar.update(1)
@@ -138,7 +139,8 @@ def run(args) -> int:
         factors = np.asarray(data.factors)
         if args.action == "dci":
             for space in ("z", "w", "wplus", "s"):
-                result = dci(np.asarray(data.codes(space)), factors, method=args.method, seed=args.seed)
+                result = dci(np.asarray(data.codes(space)), factors, protocol=args.protocol, method=args.method,
+                             seed=args.seed)
                 print(f"DCI {SPACE_LABELS[space]:2s}: D {result['disentanglement']:.3f}  "
                       f"C {result['completeness']:.3f}  I {result['informativeness']:.3f}")
         else:

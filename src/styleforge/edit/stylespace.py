@@ -1,7 +1,7 @@
 """StyleSpace controls (Wu, Lischinski & Shechtman, CVPR 2021): per-channel statistics of S,
 attribute-specific channels (Sec. 5: θ = |mean| / std of z-scored channels over positive examples),
 locally-active channels (Sec. 4: gradient maps of the image w.r.t. each channel matched against
-semantic regions) and single-channel edits s_c ← s_c + α·σ_c. ToRGB channels are left out of the
+semantic regions by the authors' rule) and single-channel edits s_c ← s_c + α·σ_c. ToRGB channels are left out of the
 channel searches, as in the paper."""
 
 from __future__ import annotations
@@ -116,38 +116,61 @@ def gradient_maps(G, styles: torch.Tensor, channels: list[int], size: int = 32, 
     return torch.cat(maps)
 
 
-def locally_active_channels(G, predictor, seeds: list[int], overlap: float = 0.5, share: float = 0.25,
+def top_regions(maps: np.ndarray, labels: np.ndarray, regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """The region each channel's gradient map points at in one image, by the authors' rule (StyleSpace
+    code: align_mask.py, semantic_channel.py): for a region of o pixels, the channel's mask is its o
+    strongest pixels (above the (1 − o/HW) percentile) and scores n / o², n = the pixels it shares with
+    the region (the square prefers small regions); the top region has the best score. maps [C, H, W],
+    labels [H, W] → (top region [C], which regions the image has [regions])."""
+    flat = maps.reshape(len(maps), -1)
+    hw = flat.shape[1]
+    scores = np.full((len(maps), regions), np.nan)
+    for k in range(regions):
+        inside = labels.reshape(-1) == k
+        area = int(inside.sum())
+        if area == 0:
+            continue
+        threshold = np.percentile(flat, (1 - area / hw) * 100, axis=1, keepdims=True)
+        scores[:, k] = ((flat > threshold) & inside).sum(1) / area ** 2
+    present = np.isfinite(scores[0])
+    return np.nanargmax(scores, axis=1), present
+
+
+def locally_active_channels(G, predictor, seeds: list[int], share: float = 0.5, lead: float = 0.25,
                             psi: float = 1.0, progress: Callable[[int], None] | None = None) -> dict:
-    """{region: [(channel, share of images), ...]} — a conv channel is active in a region of one image
-    when at least `overlap` of its gradient-map mass lies inside the region (the predictor's region map
-    of that image), and locally active for the region when that holds in at least `share` of the images
-    (the paper's thresholds 0.5 and 0.25). Sorted by share, most consistent first."""
+    """{region: [(channel, rate), ...]} — StyleSpace Sec. 4 by the authors' code: per image, each conv
+    channel's gradient map (`gradient_maps`, 32 px) picks its top region (`top_regions`, against the
+    predictor's region map of that image); a channel's rate for a region is the share of the images
+    showing that region in which it was the top one. A channel is locally active in a region when
+    that rate is above `share` and leads its next region's rate by more than `lead` (their thresholds
+    0.5 and 0.25). Sorted by rate, highest first."""
     if not seeds:
         raise StyleforgeError("locally-active channels need at least one seed")
     device = device_of(G)
     channels = [int(c) for c in np.flatnonzero(conv_channels(G))]
     regions = predictor.config.regions
     size = predictor.config.resolution
-    counts = np.zeros((len(regions), len(channels)))
+    counts = np.zeros((len(channels), len(regions)))
+    shown = np.zeros(len(regions))
     predictor = predictor.to(device)
     for seed in seeds:
         with torch.no_grad():
             ws = G.mapping(z_from_seeds([seed], G.z_dim, device), None, psi=psi)
             s = styles_to_vector(G.styles(ws))
             picture = G.synthesis.from_styles(vector_to_styles(s, space_sizes(G)), noise_mode="const")
-            labels = predictor(picture.clamp(-1, 1))[1].argmax(1)[0].cpu()  # [size, size]
-        maps = gradient_maps(G, s, channels, size=size)  # [channels, size, size]
-        mass = maps.flatten(1).sum(1).clamp_min(1e-20)
-        for k in range(len(regions)):
-            inside = (maps * (labels == k)).flatten(1).sum(1) / mass
-            counts[k] += (inside >= overlap).numpy()
+            labels = predictor(picture.clamp(-1, 1))[1].argmax(1)[0].cpu().numpy()  # [size, size]
+        maps = gradient_maps(G, s, channels, size=size).numpy()  # [channels, size, size]
+        top, present = top_regions(maps, labels, len(regions))
+        counts[np.arange(len(channels)), top] += 1
+        shown += present
         if progress is not None:
             progress(1)
-    fractions = counts / len(seeds)
+    rates = counts / np.maximum(shown, 1)
     result = {}
     for k, region in enumerate(regions):
-        found = [(channels[i], float(fractions[k, i])) for i in np.flatnonzero(fractions[k] >= share)]
-        result[region] = sorted(found, key=lambda item: -item[1])
+        others = np.delete(rates, k, axis=1).max(1) if len(regions) > 1 else np.zeros(len(channels))
+        found = np.flatnonzero((rates[:, k] > share) & (rates[:, k] - others > lead))
+        result[region] = sorted(((channels[i], float(rates[i, k])) for i in found), key=lambda item: -item[1])
     return result
 
 
@@ -158,7 +181,8 @@ class StylespaceSettings:
     top: int = setting(1, "channels kept per factor", parse=at_least(1))
     candidates: int = setting(40, "channels ranked by θ that are checked with the predictor on held-out seeds; "
                                   "the --top with the most specific effect are kept (1 = θ alone)", parse=at_least(1))
-    local_seeds: int = setting(0, "also find locally-active channels per region over N images (gradient maps)",
+    local_seeds: int = setting(0, "also find locally-active channels per region over N images (gradient maps, "
+                                  "the authors' area-matched rule)",
                                parse=at_least(0))
 
 
@@ -177,11 +201,11 @@ def _compute(G, settings: StylespaceSettings, context: EditContext) -> MethodRes
             regions = locally_active_channels(G, context.predictor, list(range(settings.local_seeds)),
                                               psi=context.psi, progress=bar.update)
         labels = channel_names(G)
-        record = {region: [{"channel": c, "name": labels[c], "share": share} for c, share in found]
+        record = {region: [{"channel": c, "name": labels[c], "rate": rate} for c, rate in found]
                   for region, found in regions.items()}
         result.records["regions"] = record
         for region, found in record.items():
-            shown = ", ".join(f"{f['name']} ({f['share']:.2f})" for f in found[:5])
+            shown = ", ".join(f"{f['name']} ({f['rate']:.2f})" for f in found[:5])
             result.lines.append(f"locally active in {region:10s}: {len(found):4d} channels  {shown}")
     return result
 

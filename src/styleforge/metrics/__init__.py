@@ -1,6 +1,6 @@
 """Quality metrics. A metric sees only a generator (and real data): `evaluate(G, spec, data)`.
 
-Names carry their sample count, as in the reference (`fid50k_full`, `swd16k`, `pr50k3`, `is10k`);
+Names carry their sample count, as in the reference (`fid50k_full`, `swd16k`, `prtv50k3`, `is10k`);
 `--num` in the CLI overrides it. Each metric module registers itself in `registry.METRICS` (default
 count, whether it needs real data, which feature network, how its names are written, how it is
 computed): SWD and MS-SSIM need no network, PPL uses LPIPS-VGG16, FID / KID / IS the FID

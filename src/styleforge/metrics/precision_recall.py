@@ -1,5 +1,8 @@
-"""Improved precision and recall (Kynkäänniemi et al. 2019) on VGG16 fc2 features
-(stylegan2-ada-pytorch `metrics/precision_recall.py`)."""
+"""Improved precision and recall (Kynkäänniemi et al. 2019) on VGG16 fc2 features, as
+stylegan2-ada-pytorch's `metrics/precision_recall.py` defines them — named `prtv`: the features come
+from torchvision's VGG16 weights, not the reference's `vgg16.pt` (a TorchScript archive whose input
+handling is in code we cannot run or read here), so the reference's name `pr50k3` is not used for
+these numbers."""
 
 from __future__ import annotations
 
@@ -56,20 +59,27 @@ def compute(G, spec, dataset, context) -> dict:
     return {**record, "value": precision, "precision": precision, "recall": recall, "k": spec.neighbours}
 
 
-_NAME = re.compile(r"pr(\d+)?(?:(k)(\d+)?|_k(\d+))?(_full)?")
+_NAME = re.compile(r"prtv(\d+)?(?:(k)(\d+)?|_k(\d+))?(_full)?")
+_REFERENCE_NAME = re.compile(r"pr(\d+)?(?:(k)(\d+)?|_k(\d+))?(_full)?")
 
 
 def parse(text: str) -> MetricSpec | None:
-    """'pr50k3_full' (k = 3), 'pr500_k5', bare 'pr' (50k, k = 3)."""
+    """'prtv50k3_full' (k = 3), 'prtv500_k5', bare 'prtv' (50k, k = 3). The reference's names ('pr50k3')
+    are refused with a pointer to these."""
+    if _REFERENCE_NAME.fullmatch(text):
+        raise StyleforgeError(f"{text} is the reference's precision/recall on NVIDIA's vgg16.pt, which styleforge "
+                              f"cannot compute yet; {'prtv' + text[2:]} is the same definition on torchvision's "
+                              "VGG16 weights (its numbers are not the reference's)")
     match = _NAME.fullmatch(text)
     if match is None:
         return None
     neighbours = int(match.group(3) or match.group(4) or 3)
     if neighbours < 1:
         raise StyleforgeError(f"{text}: k must be at least 1")
-    return MetricSpec("pr", count(match.group(1), match.group(2), 50_000), full=bool(match.group(5)),
+    return MetricSpec("prtv", count(match.group(1), match.group(2), 50_000), full=bool(match.group(5)),
                       neighbours=neighbours)
 
 
-register(Metric("pr", compute, 50_000, True, "vgg16", "precision and recall (Kynkäänniemi et al. 2019)",
-                "pr[N]k[K][_full]", max_real_full=200_000, full_variant=True, parse=parse))
+register(Metric("prtv", compute, 50_000, True, "vgg16",
+                "precision and recall (Kynkäänniemi et al. 2019) on torchvision's VGG16 weights",
+                "prtv[N]k[K][_full]", max_real_full=200_000, full_variant=True, parse=parse))

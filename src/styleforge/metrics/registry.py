@@ -66,7 +66,7 @@ class MetricSpec:
     @property
     def name(self) -> str:
         count = f"{self.num // 1000}k" if self.num % 1000 == 0 else str(self.num)
-        if self.base == "pr":
+        if self.base == "prtv":
             count += str(self.neighbours) if count.endswith("k") else f"_k{self.neighbours}"
         if self.base == "ppl2":
             count = f"_{count}"
