@@ -222,3 +222,50 @@ def test_offline_without_lpips_weights_stops_with_one_line_and_pixel_works(G, tm
     assert not (tmp_path / "o" / "projection.json").exists()
     assert main(argv + ["--distance", "pixel"]) == 0
     assert json.loads((tmp_path / "o" / "projection.json").read_text())["distance_kind"] == "pixel"
+
+
+# -------------------------------------------------------------------------------- Image2StyleGAN
+
+def test_image2stylegan_starts_at_w_avg_and_moves_every_layer_on_its_own(G):
+    """W+ from w̄ (the paper's start), Adam at 0.01: after one step every coordinate moved by at most
+    about the learning rate; after a few, the rows differ (one w per layer); no noise maps are optimized."""
+    from styleforge.perception import VGG16
+    from styleforge.projection import Image2StyleGANSettings, image2stylegan, w_statistics
+
+    torch.manual_seed(0)
+    vgg = VGG16().eval()
+    target = sf.pipeline.render(G, seeds=[5], device="cpu")
+    one = image2stylegan(G, target, vgg=vgg, settings=Image2StyleGANSettings(steps=1, w_avg_samples=500))
+    w_avg, _ = w_statistics(G, 500)
+    assert one.ws.shape == (1, G.num_ws, G.w_dim) and one.space == "w+" and one.noise == {}
+    assert (one.ws - w_avg).abs().max() <= 0.0101 and (one.ws - w_avg).abs().max() > 0.005
+    few = image2stylegan(G, target, vgg=vgg, settings=Image2StyleGANSettings(steps=8, w_avg_samples=500))
+    assert not torch.allclose(few.ws[0, 0], few.ws[0, -1]) and few.distances.shape == (8, 1)
+    assert few.distances[-1, 0] < few.distances[0, 0]
+    zeros = image2stylegan(G, target, vgg=vgg, settings=Image2StyleGANSettings(steps=1, init="zeros"))
+    assert zeros.ws.abs().max() <= 0.0101
+    pair = image2stylegan(G, torch.cat([target, -target]), vgg=vgg,
+                          settings=Image2StyleGANSettings(steps=3, w_avg_samples=500))
+    alone = image2stylegan(G, -target, vgg=vgg, settings=Image2StyleGANSettings(steps=3, w_avg_samples=500))
+    torch.testing.assert_close(pair.ws[1:], alone.ws, atol=1e-5, rtol=1e-4)   # each target on its own loss
+
+
+def test_project_cli_image2stylegan(G, tmp_path, capsys):
+    from feature_weights import save_vgg16
+
+    model, vgg = tmp_path / "m.safetensors", tmp_path / "vgg16.pth"
+    sf.save(G, model)
+    save_vgg16(vgg)
+    target = tmp_path / "t.png"
+    Image.fromarray(sf.media.to_uint8(sf.pipeline.render(G, seeds=[2], device="cpu"))[0]).save(target)
+    out = tmp_path / "out"
+    assert _main(["project", "--model", str(model), "--target", str(target), "--method", "image2stylegan",
+                  "--steps", "4", "--vgg-weights", str(vgg), "--w-avg-samples", "200", "--outdir", str(out)]) == 0
+    record = json.loads((out / "projection.json").read_text())
+    assert (record["method"], record["space"], record["steps"], record["distance_kind"]) == \
+        ("image2stylegan", "w+", 4, "image2stylegan")
+    saved = sf.read_latents(out / "projected.safetensors")
+    assert saved.space == "ws" and not saved.noise and not torch.allclose(saved.latent[0, 0], saved.latent[0, 1])
+    assert _main(["project", "--model", str(model), "--target", str(target), "--method", "image2stylegan",
+                  "--space", "w", "--outdir", str(tmp_path / "o2")]) == 2
+    assert "embeds in W+" in capsys.readouterr().err

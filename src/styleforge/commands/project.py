@@ -9,7 +9,9 @@ import numpy as np
 import torch
 
 from ..errors import StyleforgeError
+from ..perception import load_vgg16
 from ..projection import ProjectionSettings, image_distance, project
+from ..projection.image2stylegan import Image2StyleGANSettings, image2stylegan, image2stylegan_loss
 from ..projection.files import PROJECTION_FILES, load_target, save_projection, target_paths
 from ..media import make_grid, to_uint8, write_video
 from .common import check_outputs, load_generator, output_dir, progress_bar
@@ -26,8 +28,32 @@ def _video_frames(target: torch.Tensor, frames: list, index: int):
         yield make_grid(np.stack([left, to_uint8(images[index:index + 1])[0]]), cols=2)
 
 
+def _method(args):
+    """(run(G, batch, frame_every, progress) → Projection, distance(images, targets) → [B], its description)
+    of --method, with --space and --steps settled."""
+    if args.method == "image2stylegan":
+        if args.space == "w":
+            raise StyleforgeError("--method image2stylegan embeds in W+ (one w per layer); leave out --space w")
+        args.space, args.steps = "w+", args.steps or Image2StyleGANSettings.steps
+        vgg = load_vgg16(args.vgg_weights).to(args.device)
+        settings = Image2StyleGANSettings(steps=args.steps, init=args.init, w_avg_samples=args.w_avg_samples)
+
+        def loss(images, targets):
+            return torch.stack([sum(image2stylegan_loss(vgg, (a[None] + 1) / 2, (b[None] + 1) / 2))
+                                for a, b in zip(images, targets)])
+        return (lambda G, batch, every, progress: image2stylegan(G, batch, vgg=vgg, settings=settings, frame_every=every,
+                                                                progress=progress),
+                loss, "pixel MSE + VGG16 perceptual loss (Image2StyleGAN)")
+    args.space, args.steps = args.space or "w", args.steps or ProjectionSettings.steps
+    distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device)
+    settings = ProjectionSettings(steps=args.steps, w_avg_samples=args.w_avg_samples)
+    return (lambda G, batch, every, progress: project(G, batch, space=args.space, distance=distance, settings=settings,
+                                                     seed=args.seed, frame_every=every, progress=progress),
+            distance, distance.description)
+
+
 def run(args) -> int:
-    if args.steps < 1 or args.batch < 1 or args.video_every < 1 or args.w_avg_samples < 2:
+    if (args.steps is not None and args.steps < 1) or args.batch < 1 or args.video_every < 1 or args.w_avg_samples < 2:
         raise StyleforgeError("--steps, --batch and --video-every must be at least 1, --w-avg-samples at least 2")
     G = load_generator(args.model, args.device, args.network_key)
     if G.c_dim:
@@ -37,8 +63,7 @@ def run(args) -> int:
     check_outputs([folder / name for folder in folders for name in PROJECTION_FILES + ("proj.mp4",)], args.force)
     targets = [load_target(path, G, note=_note) for path in paths]
     output_dir(args.outdir)  # a clear line if --outdir is a file, before any work
-    distance = image_distance(args.distance, args.vgg_weights, args.lpips_weights, args.device)
-    settings = ProjectionSettings(steps=args.steps, w_avg_samples=args.w_avg_samples)
+    method, distance, description = _method(args)
     for start in range(0, len(paths), args.batch):
         chunk = list(range(start, min(start + args.batch, len(paths))))
         batch = torch.stack([targets[i] for i in chunk])
@@ -47,16 +72,15 @@ def run(args) -> int:
             def report(step, distances):
                 bar.update(1)
                 bar.set_postfix(distance=f"{float(np.mean(distances)):.4f}")
-            result = project(G, batch, space=args.space, distance=distance, settings=settings, seed=args.seed,
-                             frame_every=args.video_every if args.save_video else 0, progress=report)
+            result = method(G, batch, args.video_every if args.save_video else 0, report)
         seconds = round(time.time() - began, 2)
         with torch.no_grad():
             final = distance(result.images.to(args.device), batch.to(args.device)).cpu().numpy()
         for position, i in enumerate(chunk):
             folder = folders[i]
-            record = {"target": str(paths[i]), "space": args.space, "steps": args.steps,
+            record = {"target": str(paths[i]), "method": args.method, "space": args.space, "steps": args.steps,
                       "distance": float(final[position]), "distance_kind": result.distance_kind,
-                      "distance_description": distance.description, "seed": args.seed,
+                      "distance_description": description, "seed": args.seed,
                       "seconds": seconds, "targets_in_batch": len(chunk), "model": str(args.model)}
             written = save_projection(folder, G, result, position, batch[position], record)
             if args.save_video:

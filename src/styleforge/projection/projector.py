@@ -1,5 +1,6 @@
-"""Projection of images into W or W+ (StyleGAN2 paper, Sec. 5 and Appendix D; Image2StyleGAN,
-Abdal et al. 2019, for W+).
+"""Projection of images into W or W+ by the reference projector's schedule (StyleGAN2 paper, Sec. 5
+and Appendix D; stylegan2-ada-pytorch `projector.py`). Image2StyleGAN's own W+ method is
+`image2stylegan.py`.
 
 W (the reference projector): start from w_avg (the mean of 10,000 mapped z) with σ_w their spread;
 optimize one w (broadcast to every layer) and every noise map with Adam (β 0.9, 0.999) at lr 0.1,
@@ -7,7 +8,8 @@ ramped up over the first 5 % of the steps and cosine-ramped down over the last 2
 of scale σ_w · 0.05 · max(0, 1 − t / 0.75)² is added to w (ramped to zero over the first 75 %); the
 noise maps are re-normalized to zero mean and unit variance after every step and regularized by the
 squared autocorrelation at shift 1 over a pyramid down to 8×8, weighted 1e5.
-W+: one w per layer (optionally started from a W result), with pixel MSE added to the distance.
+W+: the same schedule with one w per layer (optionally started from a W result) and pixel MSE added to
+the distance — an extension of the reference, not Image2StyleGAN.
 Several targets are projected together, each with its own w and noise maps.
 """
 
@@ -98,7 +100,8 @@ def learning_rate(t: float, settings: ProjectionSettings) -> float:
     return settings.initial_learning_rate * ramp
 
 
-def _check_targets(G, target: torch.Tensor) -> torch.Tensor:
+def check_targets(G, target: torch.Tensor) -> torch.Tensor:
+    """Targets as [B, C, R, R] for this generator (one [C, R, R] image is a batch of one)."""
     target = target[None] if target.ndim == 3 else target
     expected = (G.img_channels, G.img_resolution, G.img_resolution)
     if target.ndim != 4 or tuple(target.shape[1:]) != expected:
@@ -122,7 +125,7 @@ def project(G, target: torch.Tensor, space: str = "w", distance: ImageDistance |
     distance = distance or image_distance("lpips", device=device_of(G))
     G = copy.deepcopy(G).eval().requires_grad_(False)
     device = device_of(G)
-    target = _check_targets(G, target).to(device, torch.float32)
+    target = check_targets(G, target).to(device, torch.float32)
     batch = target.shape[0]
     w_avg, w_std = w_statistics(G, settings.w_avg_samples, class_index=class_index)
 
