@@ -27,7 +27,7 @@ from styleforge.train import training_config
 from styleforge.train.distributed import Context
 from styleforge.train.reals import RealImages
 from styleforge.checkpoint.training_state import Counters
-from styleforge.train.step import BatchLayout, TrainingStep, build_networks, ema_copy
+from styleforge.train.step import TrainingStep, build_networks
 
 
 class FlopCounter(TorchDispatchMode):
@@ -66,10 +66,7 @@ def build(preset: str, resolution: int, batch: int, device: str, **options):
     config = training_config(preset, resolution=resolution, batch=batch, **options)
     dataset = open_dataset(config.data, resolution, seed=config.seed)
     G, D = build_networks(*config.model_configs(resolution, dataset.channels, 0), config.seed)
-    G, D = G.to(device).train(), D.to(device).train()
-    context = Context(device=torch.device(device))
-    layout = BatchLayout.plan(config, 1, 0, D.config.mbstd_group_size)
-    step = TrainingStep(config, G, D, ema_copy(G), layout, context)
+    step = TrainingStep.create(config, G, D, Context(device=torch.device(device)))
     return config, step, RealImages(dataset, config.seed, config.mirror)
 
 

@@ -35,9 +35,7 @@ class RandomReals:
 def training_step(config, resolution: int, device: str = "cpu"):
     """The public TrainingStep for `config`, set up as the training loop sets it up (one process)."""
     from styleforge.train.distributed import Context
-    from styleforge.train.step import BatchLayout, TrainingStep, build_networks, ema_copy
+    from styleforge.train.step import TrainingStep, build_networks
 
     G, D = build_networks(*config.model_configs(resolution, 3, 0), config.seed)
-    G, D = G.to(device).train(), D.to(device).train()
-    layout = BatchLayout.plan(config, 1, 0, D.config.mbstd_group_size)
-    return TrainingStep(config, G, D, ema_copy(G), layout, Context(device=torch.device(device)))
+    return TrainingStep.create(config, G, D, Context(device=torch.device(device)))

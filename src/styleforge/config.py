@@ -20,12 +20,18 @@ FAMILIES = ("stylegan2", "stylegan1", "stylegan3")  # modulated convs (v2), AdaI
 MODEL_KINDS = ("G", "D")
 
 
+def block_channels(resolution: int, channel_base: int, channel_max: int) -> int:
+    """Channels of the block at `resolution`: min(channel_base // resolution, channel_max) (StyleGAN2
+    App. B; the rule of every StyleGAN2 / v1 generator and discriminator here)."""
+    return min(channel_base // resolution, channel_max)
+
+
 class _ConfigMethods:
     """What both network configs share: channel widths and JSON round trip."""
 
     def channels_at(self, resolution: int) -> int:
-        """Channels of the block at `resolution`: min(channel_base // resolution, channel_max)."""
-        return min(self.channel_base // resolution, self.channel_max)
+        """Channels of the block at `resolution` (`block_channels`)."""
+        return block_channels(resolution, self.channel_base, self.channel_max)
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)

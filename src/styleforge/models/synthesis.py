@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..config import block_channels
 from ..errors import StyleforgeError
 from ..names import NOISE_MODES
 from ..nn import Conv2dLayer, FullyConnectedLayer, bias_act, modulated_conv2d, setup_filter, upsample2d
@@ -199,7 +200,7 @@ class SynthesisNetwork(StyleSurface, nn.Module):
         super().__init__()
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
         self.block_resolutions = [2 ** i for i in range(2, int(math.log2(img_resolution)) + 1)]
-        channels = {r: min(channel_base // r, channel_max) for r in self.block_resolutions}
+        channels = {r: block_channels(r, channel_base, channel_max) for r in self.block_resolutions}
         for r in self.block_resolutions:
             block = SynthesisBlock(channels[r // 2] if r > 4 else 0, channels[r], w_dim, r,
                                    img_channels, is_last=(r == img_resolution),

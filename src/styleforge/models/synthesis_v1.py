@@ -15,6 +15,7 @@ import math
 import torch
 from torch import nn
 
+from ..config import block_channels
 from ..nn import Conv2dLayer, FullyConnectedLayer, bias_act, setup_filter, upfirdn2d
 from ..nn.bias_act import default_gain
 from .synthesis import StyleLayer, StyleSurface
@@ -125,7 +126,7 @@ class SynthesisNetworkV1(StyleSurface, nn.Module):
         super().__init__()
         self.w_dim, self.img_resolution, self.img_channels = w_dim, img_resolution, img_channels
         self.block_resolutions = [2 ** i for i in range(2, int(math.log2(img_resolution)) + 1)]
-        channels = {r: min(channel_base // r, channel_max) for r in self.block_resolutions}
+        channels = {r: block_channels(r, channel_base, channel_max) for r in self.block_resolutions}
         for r in self.block_resolutions:
             setattr(self, f"b{r}", SynthesisBlockV1(channels[r // 2] if r > 4 else 0, channels[r], w_dim, r,
                                                     img_channels, is_last=(r == img_resolution),

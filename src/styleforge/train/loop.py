@@ -38,7 +38,7 @@ from . import distributed
 from .config import TRAINING_PRESETS, TrainingConfig
 from .reals import RealImages
 from .rundir import RunLock, create_run_dir, prune_checkpoints, resume_candidates
-from .step import BatchLayout, TrainingStep, build_networks, ema_copy, frozen_parameters
+from .step import TrainingStep, build_networks
 from .tensorboard import EventWriter
 
 try:
@@ -161,12 +161,8 @@ def train(config: TrainingConfig, outdir: str | Path, resume: str | None = None,
     if (G.img_resolution, G.img_channels) != (resolution, channels):
         raise StyleforgeError(f"the model makes {G.img_resolution}px × {G.img_channels} images but the "
                               f"dataset has {resolution}px × {channels}")
-    G, D = G.to(ctx.device).train(), D.to(ctx.device).train()
-    if config.channels_last and ctx.device.type == "cuda":  # NHWC weights for tensor-core convs
-        G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
-    G_ema = ema_copy(G)
-    layout = BatchLayout.plan(config, ctx.world_size, ctx.rank, d_config.mbstd_group_size)
-    step = TrainingStep(config, G, D, G_ema, layout, ctx, frozen_parameters(D, config.freeze_d))
+    step = TrainingStep.create(config, G, D, ctx)
+    G, D, G_ema = step.G, step.D, step.G_ema
     counters = Counters()
     if resume_state is not None:
         counters = restore_training_state(*resume_state, G, D, G_ema, step.opt_G, step.opt_D, step.pl_mean)

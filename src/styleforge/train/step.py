@@ -182,6 +182,17 @@ class TrainingStep:
                                       "resolutions, and this model has num_fp16_res 0 (use a reference "
                                       "preset such as paper256, or fp32 / bf16 / fp16)")
 
+    @classmethod
+    def create(cls, config: TrainingConfig, G: Generator, D: Discriminator, ctx) -> "TrainingStep":
+        """The step of a run, wired as every caller (the loop, the benchmark, the tests) needs it: G and
+        D on the context's device in train mode (channels-last on CUDA when asked), a fresh G_ema, the
+        batch layout of this process and the frozen D layers (--freeze-d)."""
+        G, D = G.to(ctx.device).train(), D.to(ctx.device).train()
+        if config.channels_last and ctx.device.type == "cuda":  # NHWC weights for tensor-core convs
+            G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+        layout = BatchLayout.plan(config, ctx.world_size, ctx.rank, D.config.mbstd_group_size)
+        return cls(config, G, D, ema_copy(G), layout, ctx, frozen_parameters(D, config.freeze_d))
+
     def phases(self, step: int) -> list[tuple[str, str]]:
         """The phases of step `step`: G main, PL every g_reg_interval, D main, R1 every d_reg_interval."""
         config = self.config
