@@ -162,3 +162,21 @@ def test_progress_in_logs_is_a_line_every_interval_with_time_left():
     with LogProgress(10, "video", every=3600, stream=quiet) as bar:
         bar.update(5)
     assert quiet.getvalue().count("\n") == 1  # only the closing line within the interval
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["generate", "--model", "m.safetensors", "--seeds", "0", "--batch", "0", "--outdir", "o"], "--batch must be at least 1, got 0"),
+    (["project", "--model", "m.safetensors", "--target", "t.png", "--steps", "0"], "--steps must be at least 1"),
+    (["project", "--model", "m.safetensors", "--target", "t.png", "--video-every", "-1"], "--video-every must be at least 1"),
+    (["project", "--model", "m.safetensors", "--target", "t.png", "--w-avg-samples", "1"], "--w-avg-samples must be at least 2"),
+    (["attribute", "--model", "m.safetensors", "--num", "1"], "--num must be at least 2"),
+    (["analyze", "dci", "--model", "m.safetensors", "--predictor", "p", "--samples", "10"], "--samples must be at least 20"),
+    (["analyze", "train-predictor", "--batch", "x"], "--batch must be an integer, got 'x'"),
+    (["edit", "compare", "--model", "m", "--predictor", "p", "--edit", "e", "--strength", "0"], "--strength must be in"),
+    (["serve", "--model", "m.safetensors", "--port", "0"], "--port must be in 1..65535, got 0"),
+])
+def test_option_ranges_are_checked_while_parsing(argv, message, capsys):
+    """Range checks live in the parsers: one line and exit code 2 before any file is opened."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err

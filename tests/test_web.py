@@ -253,8 +253,9 @@ def test_serve_command(G, tmp_path, capsys, monkeypatch):
     assert "warning" not in capsys.readouterr().err
     assert main(["serve", "--model", str(tmp_path / "m.safetensors"), "--host", "0.0.0.0", "--port", "8000"]) == 0
     assert calls[-1]["host"] == "0.0.0.0" and "warning: --host 0.0.0.0" in capsys.readouterr().err
-    assert main(["serve", "--model", str(tmp_path / "m.safetensors"), "--port", "70000"]) == 2
-    assert "--port must be in 1..65535" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:            # refused while parsing, before any loading
+        main(["serve", "--model", str(tmp_path / "m.safetensors"), "--port", "70000"])
+    assert exit_info.value.code == 2 and "--port must be in 1..65535" in capsys.readouterr().err
     save_edits(sefa_edits(tiny(w_dim=16), indices=[0], samples=100), tmp_path / "other.safetensors")
     assert main(["serve", "--model", str(tmp_path / "m.safetensors"), "--edits", str(tmp_path / "other.safetensors")]) == 2
     assert "computed for a model with w_dim 16" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import StyleforgeError
+from .errors import StyleforgeError, first_line
 
 LOW_DISK_BYTES = 1 << 20  # below this much free space, a failed write is reported as a full disk
 
@@ -41,8 +41,7 @@ def describe_os_error(error: OSError) -> str:
 def write_failure(path, error: BaseException) -> StyleforgeError:
     """One line for a write that a library reported as its own error type (safetensors, torch.save,
     ffmpeg): e.g. 'could not write m.safetensors: No space left on device'."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    reason = text.rsplit("I/O error: ", 1)[-1].split(" (os error")[0]
+    reason = first_line(error).rsplit("I/O error: ", 1)[-1].split(" (os error")[0]
     if "No space left" not in reason:
         try:
             free = shutil.disk_usage(Path(path).parent).free

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .errors import StyleforgeError
+from .errors import StyleforgeError, first_line
 from .files import existing_file
 from .latents import space_sizes
-from .tagged import (check_finite, first_line, json_field, read_header, read_tagged, read_tagged_bytes, tagged_bytes,
+from .tagged import (check_finite, json_field, read_header, read_tagged, read_tagged_bytes, tagged_bytes,
                      write_tagged)
 
 FORMAT = "styleforge.latent"

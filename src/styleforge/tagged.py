@@ -22,7 +22,7 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from safetensors.torch import save_file
 
-from .errors import StyleforgeError
+from .errors import StyleforgeError, first_line
 from .files import atomic_path, existing_file, write_failure
 from .version import __version__
 
@@ -189,11 +189,6 @@ def json_field(path, metadata: dict, key: str):
     except (KeyError, TypeError, json.JSONDecodeError):
         raise StyleforgeError(f"{path} is damaged: its metadata field {key!r} is missing or unreadable") from None
 
-
-def first_line(error: BaseException) -> str:
-    """The first line of an exception's message (its type name when it has none)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def all_finite(tensor: torch.Tensor) -> bool:

@@ -11,9 +11,9 @@ import torch
 from safetensors import safe_open
 
 from ..config import CONFIG_CLASSES
-from ..errors import StyleforgeError
+from ..errors import StyleforgeError, first_line
 from ..models import build_from_config
-from ..tagged import check_finite, first_line, json_field, read_tagged_metadata, write_tagged
+from ..tagged import check_finite, json_field, read_tagged_metadata, write_tagged
 
 FORMAT_NAME = "styleforge.model"
 FORMAT_VERSION = 1

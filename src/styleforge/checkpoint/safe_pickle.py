@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..errors import StyleforgeError
+from ..errors import StyleforgeError, first_line
 
 
 @dataclass
@@ -226,8 +226,7 @@ def read_pickle(path):
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
             KeyError, RuntimeError, MemoryError, RecursionError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise StyleforgeError(f"{path} is not a readable network pickle ({reason})") from None
+        raise StyleforgeError(f"{path} is not a readable network pickle ({first_line(error)})") from None
     return _materialize(data)
 
 

@@ -2,7 +2,7 @@
 toyfaces attribute predictor they rest on."""
 
 from ..names import NOISE_MODES
-from .options import (ExamplesFormatter, add_command, add_model_options, device_type, int_list_type, seed_type,
+from .options import (ExamplesFormatter, add_command, add_model_options, at_least, device_type, int_list_type, seed_type,
                       seeds_type)
 
 EXAMPLES = """  styleforge analyze train-predictor --out predictor.safetensors          # a few CPU minutes
@@ -33,8 +33,8 @@ def register(commands) -> None:
                                  epilog=f"Examples:\n{EXAMPLES}")
         if name == "train-predictor":
             sub.add_argument("--out", default="predictor.safetensors", metavar="PATH", help="predictor file to write")
-            sub.add_argument("--steps", type=int, default=600, help="training steps")
-            sub.add_argument("--batch", type=int, default=32, help="renders per step")
+            sub.add_argument("--steps", type=at_least(1, "--steps"), default=600, help="training steps")
+            sub.add_argument("--batch", type=at_least(1, "--batch"), default=32, help="renders per step")
             sub.add_argument("--resolution", type=int, default=32, help="size the predictor sees")
             sub.add_argument("--force", action="store_true", help="overwrite an existing --out file")
             continue
@@ -55,7 +55,7 @@ def register(commands) -> None:
             sub.add_argument("--outdir", default="out/features", help="output folder")
             continue
         sub.add_argument("--predictor", required=True, metavar="PATH", help="attribute predictor file")
-        sub.add_argument("--samples", type=int, default=2000, help="latent samples")
+        sub.add_argument("--samples", type=at_least(20, "--samples"), default=2000, help="latent samples")
         if name in ("dci", "report"):
             sub.add_argument("--protocol", choices=["stylespace", "disentanglement_lib", "regression"],
                              default="stylespace",

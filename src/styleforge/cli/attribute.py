@@ -1,7 +1,7 @@
 """`styleforge attribute`: was an image made by this generator? Projection distances of real and
 generated images, their separation (ROC AUC), threshold and histogram (StyleGAN2 Sec. 5)."""
 
-from .options import add_command, add_model_options, add_projection_options, device_type
+from .options import add_command, add_model_options, add_projection_options, at_least, device_type
 
 EXAMPLES = """  styleforge attribute --model model.safetensors --real toyfaces --num 100 --outdir out/attribution
   styleforge attribute --model ffhq.pkl --real ffhq256.zip --num 100 --steps 1000 --device cuda --outdir out/attr
@@ -14,9 +14,9 @@ def register(commands) -> None:
     parser = add_command(commands, "attribute", "Attribute images to a generator by reprojection.", EXAMPLES)
     add_model_options(parser)
     parser.add_argument("--real", required=True, metavar="DIR|ZIP", help="real images: 'toyfaces', a folder or a zip")
-    parser.add_argument("--num", type=int, default=100, help="real and generated images each")
-    parser.add_argument("--steps", type=int, default=1000, help="projection steps")
-    parser.add_argument("--batch", type=int, default=16, help="targets projected together")
+    parser.add_argument("--num", type=at_least(2, "--num"), default=100, help="real and generated images each")
+    parser.add_argument("--steps", type=at_least(1, "--steps"), default=1000, help="projection steps")
+    parser.add_argument("--batch", type=at_least(1, "--batch"), default=16, help="targets projected together")
     add_projection_options(parser)
     parser.add_argument("--outdir", default="out/attribution", help="output folder")
     parser.add_argument("--force", action="store_true", help="replace the results of an earlier run in --outdir")

@@ -156,5 +156,6 @@ def register(commands, methods: bool = True) -> None:
     compare.add_argument("--predictor", required=True, metavar="PATH", help="toyfaces attribute predictor file")
     compare.add_argument("--edit", action="append", required=True, metavar="FILE[:WHICH]", help="edit files (repeatable)")
     compare.add_argument("--seeds", type=seeds_type, default=list(range(64)), help="seeds the effects are averaged over")
-    compare.add_argument("--strength", type=float, default=2.0, help="± strength of the measurement, in units of σ")
+    compare.add_argument("--strength", type=bounded(float, 1e-3, STRENGTH_LIMIT, "--strength"), default=2.0,
+                         help="± strength of the measurement, in units of σ")
     compare.add_argument("--json", default=None, metavar="PATH", help="also write the table as JSON")

@@ -1,7 +1,7 @@
 """`styleforge generate`: images from seeds, one PNG per seed and optionally a grid."""
 
 from ..names import INFERENCE_PRECISIONS
-from .options import add_command, add_sampling_options, bounded, path_list_type, seeds_type, translate_type
+from .options import add_command, add_sampling_options, at_least, bounded, path_list_type, seeds_type, translate_type
 
 EXAMPLES = """  styleforge generate --model model.safetensors --seeds 0-7,12 --outdir out
   styleforge generate --model model.safetensors --seeds 0-15 --trunc 0.7 --grid --outdir out
@@ -23,7 +23,7 @@ def register(commands) -> None:
                         help="truncate only the first N W+ layers (default: all)")
     parser.add_argument("--outdir", required=True, help="folder for the PNG files")
     parser.add_argument("--grid", action="store_true", help="also write all images as grid.png")
-    parser.add_argument("--batch", type=int, default=16, help="images per forward pass")
+    parser.add_argument("--batch", type=at_least(1, "--batch"), default=16, help="images per forward pass")
     parser.add_argument("--translate", type=translate_type, default=None, metavar="X,Y",
                         help="StyleGAN3 only: shift the image by X,Y image widths")
     parser.add_argument("--rotate", type=bounded(float, -360, 360, "--rotate"), default=None, metavar="DEG",

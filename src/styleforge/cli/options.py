@@ -50,6 +50,20 @@ def path_list_type(text: str) -> list[str]:
     return paths
 
 
+def at_least(low: int, what: str):
+    """An argparse type: an integer ≥ low (one line otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{what} must be at least {low}, got {value}")
+        return value
+    parse.__name__ = f"{what.strip('-').replace('-', '_')}_type"
+    return parse
+
+
 def bounded(kind, low, high, what: str):
     """An argparse type: a number of `kind` in [low, high] (one line naming the range otherwise)."""
     def parse(text: str):
@@ -178,4 +192,5 @@ def add_projection_options(parser: argparse.ArgumentParser) -> None:
                              "first use); pixel: MSE + (1 − SSIM), no weights; auto: same as lpips")
     parser.add_argument("--vgg-weights", default=None, metavar="PATH", help="VGG16 weights (vgg16-397923af.pth)")
     parser.add_argument("--lpips-weights", default=None, metavar="PATH", help="LPIPS v0.1 heads (vgg.pth)")
-    parser.add_argument("--w-avg-samples", type=int, default=10_000, help="z samples for w_avg and its spread")
+    parser.add_argument("--w-avg-samples", type=at_least(2, "--w-avg-samples"), default=10_000,
+                        help="z samples for w_avg and its spread")

@@ -1,6 +1,6 @@
 """`styleforge project`: find the W or W+ latent of real images (StyleGAN2 App. D; Image2StyleGAN)."""
 
-from .options import add_command, add_model_options, add_projection_options, device_type, seed_type
+from .options import add_command, add_model_options, add_projection_options, at_least, device_type, seed_type
 
 EXAMPLES = """  styleforge project --model ffhq.safetensors --target face.png --outdir out
   styleforge project --model ffhq.pkl --target faces/ --space w+ --steps 500 --outdir out --device cuda
@@ -31,13 +31,14 @@ def register(commands) -> None:
                         help="reference: stylegan2-ada-pytorch's projector; image2stylegan: Abdal et al. 2019 (W+)")
     parser.add_argument("--space", choices=["w", "w+"], default=None,
                         help="one w for all layers, or one per layer (default: w; image2stylegan is always w+)")
-    parser.add_argument("--steps", type=int, default=None,
+    parser.add_argument("--steps", type=at_least(1, "--steps"), default=None,
                         help="optimization steps (default: 1000; image2stylegan: 5000, the paper's)")
     parser.add_argument("--init", choices=["mean", "zeros"], default="mean",
                         help="image2stylegan's start: w_avg (the paper's) or zeros (the published notebook's)")
     parser.add_argument("--seed", type=seed_type, default=0, help="seed of the noise maps and w noise")
-    parser.add_argument("--batch", type=int, default=8, help="targets projected together")
+    parser.add_argument("--batch", type=at_least(1, "--batch"), default=8, help="targets projected together")
     add_projection_options(parser)
     parser.add_argument("--save-video", action="store_true", help="also write proj.mp4 (target | projection)")
-    parser.add_argument("--video-every", type=int, default=1, help="a video frame every N steps")
+    parser.add_argument("--video-every", type=at_least(1, "--video-every"), default=1,
+                        help="a video frame every N steps")
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")

@@ -1,6 +1,6 @@
 """`styleforge serve`: the local web explorer for one model."""
 
-from .options import add_command, add_model_options, device_type, path_list_type
+from .options import add_command, add_model_options, bounded, device_type, path_list_type
 
 EXAMPLES = """  styleforge serve --model tiny.safetensors                 # then open http://127.0.0.1:7860
   styleforge serve --model ffhq.safetensors --device cuda --edits sefa.safetensors,ifg.safetensors
@@ -16,7 +16,7 @@ def register(commands) -> None:
     parser = add_command(commands, "serve", "Serve the local web explorer for one model.", EXAMPLES)
     add_model_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (0.0.0.0 exposes it to the network)")
-    parser.add_argument("--port", type=int, default=7860, help="port")
+    parser.add_argument("--port", type=bounded(int, 1, 65535, "--port"), default=7860, help="port")
     parser.add_argument("--device", type=device_type, default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--edits", default=None, metavar="FILES",
                         help="comma-separated edit files (styleforge edit ...) shown as sliders")

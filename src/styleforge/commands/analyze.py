@@ -20,8 +20,6 @@ SPACE_LABELS = {"z": "Z", "w": "W", "wplus": "W+", "s": "S"}
 
 
 def _train_predictor(args) -> int:
-    if args.steps < 1 or args.batch < 1:
-        raise StyleforgeError("--steps and --batch must be at least 1")
     if args.resolution not in (16, 32, 64):
         raise StyleforgeError("--resolution must be 16, 32 or 64")
     check_destination(args.out, args.force, "--out")
@@ -123,8 +121,6 @@ def run(args) -> int:
             print(f"{name:12s} spikiness {value:.2f}")
         print(f"wrote feature grids and spikiness.json to {outdir}")
         return 0
-    if args.samples < 20:
-        raise StyleforgeError("--samples must be at least 20")
     predictor = load_predictor(args.predictor)
     if args.action == "report":
         record = _report(args, G, predictor)

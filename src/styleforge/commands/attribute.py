@@ -31,8 +31,6 @@ def _distances(G, targets: torch.Tensor, distance, settings, batch: int, bar) ->
 
 
 def run(args) -> int:
-    if args.num < 2 or args.steps < 1 or args.batch < 1:
-        raise StyleforgeError("--num must be at least 2, --steps and --batch at least 1")
     check_outputs([Path(args.outdir) / name for name in ("attribution.json", "histogram.png")], args.force)
     G = load_generator(args.model, args.device, args.network_key)
     if G.c_dim:

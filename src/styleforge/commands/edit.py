@@ -231,8 +231,6 @@ def _apply(args, G) -> int:
 
 
 def _compare(args, G) -> int:
-    if args.strength <= 0:
-        raise StyleforgeError("--strength must be positive")
     predictor = load_predictor(args.predictor)
     chosen = [edit for edit, _ in _load_specs(args.edit, G)]
     results: dict[str, list] = {}

@@ -41,8 +41,6 @@ def run(args) -> int:
     if args.trunc_cutoff is not None and not 0 <= args.trunc_cutoff <= G.num_ws:
         raise StyleforgeError(f"--trunc-cutoff {args.trunc_cutoff} is beyond this model's "
                               f"{G.num_ws} W+ layers (use 0..{G.num_ws})")
-    if args.batch < 1:
-        raise StyleforgeError(f"--batch must be at least 1, got {args.batch}")
     if args.grid and len(args.seeds) > MAX_GRID:
         raise StyleforgeError(f"--grid takes at most {MAX_GRID} seeds (got {len(args.seeds)}); "
                               "leave --grid out to write the images one by one")

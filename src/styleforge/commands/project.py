@@ -53,8 +53,6 @@ def _method(args):
 
 
 def run(args) -> int:
-    if (args.steps is not None and args.steps < 1) or args.batch < 1 or args.video_every < 1 or args.w_avg_samples < 2:
-        raise StyleforgeError("--steps, --batch and --video-every must be at least 1, --w-avg-samples at least 2")
     G = load_generator(args.model, args.device, args.network_key)
     if G.c_dim:
         raise StyleforgeError("projection is for unconditional generators (the reference projector's setting)")

@@ -33,8 +33,6 @@ def _check_port(host: str, port: int) -> None:
 def run(args) -> int:
     if uvicorn is None:
         raise StyleforgeError("the web explorer needs FastAPI and uvicorn: pip install '.[web]' (from a checkout)")
-    if not 1 <= args.port <= 65535:
-        raise StyleforgeError(f"--port must be in 1..65535, got {args.port}")
     _check_port(args.host, args.port)
     G = load_generator(args.model, args.device, args.network_key)
     edits = [edit for path in (args.edits.split(",") if args.edits else []) for edit in load_edits(path.strip())]

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..errors import StyleforgeError
+from ..errors import StyleforgeError, first_line
 from ..files import atomic_path, existing_file, file_sha256
 
 
@@ -158,7 +158,7 @@ def load_state(path: Path, spec: WeightFile) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for corrupt or foreign files
-        raise StyleforgeError(f"{path} is not a readable weights file ({str(error).splitlines()[0]})") from None
+        raise StyleforgeError(f"{path} is not a readable weights file ({first_line(error)})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise StyleforgeError(f"{path} is not a state dict of tensors")
     return state

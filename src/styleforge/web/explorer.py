@@ -20,7 +20,7 @@ from ..analysis.feature_maps import feature_grid
 from ..data.images import read_image
 from ..edit import METHODS, Edit, apply_edits
 from ..edit.edits import LAYER_GROUPS
-from ..errors import StyleforgeError
+from ..errors import StyleforgeError, first_line
 from ..latent_files import LatentFile, fingerprint, latent_for, latents_bytes, noise_maps
 from ..latents import (crossover_mask, layers_mask, lerp, rows_for_resolutions, styles_to_vector, truncate,
                        z_from_seeds)
@@ -393,7 +393,7 @@ class Explorer:
                                  settings=ProjectionSettings(steps=steps, w_avg_samples=2000), progress=progress)
                 job.ws, job.noise = result.ws, result.noise
             except Exception as error:  # reported to the page; the server keeps running
-                job.error = str(error).splitlines()[0] if str(error) else type(error).__name__
+                job.error = first_line(error)
             finally:
                 job.done = True
         self.projector.submit(run)
