@@ -119,6 +119,16 @@ def rows_for_resolutions(G, lo: int, hi: int) -> list[int]:
     return sorted({layer.w_index for layer in G.style_layers if lo <= layer.resolution <= hi})
 
 
+LAYER_GROUPS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, 1 << 30)}  # resolutions, StyleGAN Sec. 3.1
+
+
+def layer_groups(G) -> dict[str, list[int]]:
+    """{'coarse': W+ rows of the 4–8 px layers, 'middle': 16–32 px, 'fine': 64+ px} — the groups this
+    model has (StyleGAN Sec. 3.1: pose / features / colour)."""
+    groups = {name: rows_for_resolutions(G, lo, hi) for name, (lo, hi) in LAYER_GROUPS.items()}
+    return {name: rows for name, rows in groups.items() if rows}
+
+
 # ---------------------------------------------------------------------------------------------
 # Interpolation
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..checkpoint import load
 from ..data import ToyFaces
 from ..generate import generate, style_mixing, truncation_strip
-from ..latents import rows_for_resolutions
+from ..latents import layer_groups
 from ..metrics import append_result, evaluate, parse_metric
 from ..media import interpolation_frames, labeled_grid, make_grid, save_gif, save_image, to_uint8
 from ..train import train, training_config
@@ -23,7 +23,7 @@ def write_figures(G, outdir: Path) -> list[Path]:
     psis = [float(p) for p in np.linspace(1, 0, 8)]
     strip = to_uint8(truncation_strip(G, [0, 1, 2, 3], psis))
     save_image(make_grid(strip, cols=len(psis), pad=2, fill=255), outdir / "truncation.png")
-    coarse = rows_for_resolutions(G, 4, 8)  # pose, face shape: from the column seeds
+    coarse = layer_groups(G)["coarse"]  # pose, face shape: from the column seeds
     rows, cols, cells = style_mixing(G, [10, 11, 12, 13], [20, 21, 22, 23, 24], coarse)
     cell_images = to_uint8(cells.flatten(0, 1))
     grid = labeled_grid(to_uint8(rows), to_uint8(cols), cell_images.reshape(*cells.shape[:2], *cell_images.shape[1:]),

@@ -16,7 +16,7 @@ import torch
 
 from ..devices import device_of
 from ..errors import StyleforgeError
-from ..latents import rows_for_resolutions, space_sizes, styles_to_vector, truncate, vector_to_styles, w_to_ws
+from ..latents import LAYER_GROUPS, layer_groups, space_sizes, styles_to_vector, truncate, vector_to_styles, w_to_ws
 from ..seeds import parse_int_list
 from ..tagged import json_field, read_tagged, write_tagged
 
@@ -24,7 +24,6 @@ FORMAT = "styleforge.edits"
 VERSION = 1
 SPACES = ("z", "w", "s")
 METHOD_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")   # a registered method's name, or e.g. 'custom'
-LAYER_GROUPS = {"coarse": (4, 8), "middle": (16, 32), "fine": (64, 1 << 30)}  # StyleGAN Sec. 3.1
 
 
 @dataclass
@@ -113,7 +112,7 @@ def parse_layers(G, spec: str | list | tuple | None) -> tuple | None:
     if spec is None or spec == "all":
         return None
     if isinstance(spec, str) and spec in LAYER_GROUPS:
-        rows = rows_for_resolutions(G, *LAYER_GROUPS[spec])
+        rows = layer_groups(G).get(spec)
         if not rows:
             raise StyleforgeError(f"this {G.img_resolution} px model has no {spec} layers "
                                   f"({LAYER_GROUPS[spec][0]}+ px); use all, coarse, middle or explicit rows")

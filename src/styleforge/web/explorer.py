@@ -19,11 +19,9 @@ from PIL import Image
 from ..analysis.feature_maps import feature_grid
 from ..data.images import read_image
 from ..edit import METHODS, Edit, apply_edits
-from ..edit.edits import LAYER_GROUPS
 from ..errors import StyleforgeError, first_line
 from ..latent_files import LatentFile, fingerprint, latent_for, latents_bytes, noise_maps
-from ..latents import (crossover_mask, layers_mask, lerp, rows_for_resolutions, styles_to_vector, truncate,
-                       z_from_seeds)
+from ..latents import layer_groups, lerp, mix, styles_to_vector, truncate, z_from_seeds
 from ..names import MAX_SEED, NOISE_MODES, STRENGTH_LIMIT
 from ..devices import device_of
 from ..pipeline import load_latent_file
@@ -205,9 +203,8 @@ class Explorer:
         return [name for name in maps if name.endswith((".conv", ".conv_up", ".input"))]
 
     def layer_groups(self) -> dict:
-        """{'coarse': W+ rows of the 4–8 px layers, 'middle': 16–32 px, 'fine': 64+ px} (StyleGAN Sec. 3.1)."""
-        groups = {name: rows_for_resolutions(self.G, lo, hi) for name, (lo, hi) in LAYER_GROUPS.items()}
-        return {name: rows for name, rows in groups.items() if rows}
+        """The coarse / middle / fine W+ rows this model has (`latents.layer_groups`)."""
+        return layer_groups(self.G)
 
     def info(self) -> dict:
         G = self.G
@@ -276,9 +273,9 @@ class Explorer:
         if view.lerp_to is not None:
             ws = lerp(ws, self._mapped(view.lerp_to, view.label), view.t)
         if view.mix is not None:
-            mask = (layers_mask(self.G.num_ws, list(view.mix_rows)) if view.mix_rows is not None
-                    else crossover_mask(self.G.num_ws, view.crossover)).to(self.device).view(1, -1, 1)
-            ws = torch.where(mask, self._mapped(view.mix, view.label), ws)
+            other = self._mapped(view.mix, view.label)
+            ws = (mix(ws, other, mask=list(view.mix_rows)) if view.mix_rows is not None
+                  else mix(ws, other, crossover=view.crossover))
         if view.psi != 1:
             ws = truncate(ws, self.G.w_avg, view.psi, view.cutoff)
         return ws
