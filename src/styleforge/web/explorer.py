@@ -88,6 +88,7 @@ class View:
 
 
 def bounded_number(query: dict, name: str, kind, default, lo=None, hi=None):
+    """Query parameter `name` as an int or finite float in [lo, hi]; `default` when absent or empty."""
     text = query.get(name)
     if text is None or text == "":
         return default
