@@ -6,7 +6,7 @@ import numpy as np
 
 from ..checkpoint import load
 from ..data import ToyFaces
-from ..generate import generate, style_mixing, truncation_strip
+from ..figures import generate, style_mixing, truncation_strip
 from ..latents import layer_groups
 from ..metrics import append_result, evaluate, parse_metric
 from ..media import interpolation_frames, labeled_grid, make_grid, save_gif, save_image, to_uint8

@@ -1,7 +1,7 @@
 """`styleforge mix`: The style-mixing figure, StyleGAN paper Fig. 3 (options: cli/mix.py)."""
 
 from ..errors import StyleforgeError
-from ..generate import style_mixing
+from ..figures import style_mixing
 from ..media import labeled_grid, save_image, to_uint8
 from .common import check_class, load_generator, model_truncation, output_dir
 
