@@ -32,8 +32,6 @@ def _method(args):
     """(run(G, batch, frame_every, progress) → Projection, distance(images, targets) → [B], its description)
     of --method, with --space and --steps settled."""
     if args.method == "image2stylegan":
-        if args.space == "w":
-            raise StyleforgeError("--method image2stylegan embeds in W+ (one w per layer); leave out --space w")
         args.space, args.steps = "w+", args.steps or Image2StyleGANSettings.steps
         vgg = load_vgg16(args.vgg_weights).to(args.device)
         settings = Image2StyleGANSettings(steps=args.steps, init=args.init, w_avg_samples=args.w_avg_samples)
@@ -53,6 +51,8 @@ def _method(args):
 
 
 def run(args) -> int:
+    if args.method == "image2stylegan" and args.space == "w":  # before any loading
+        raise StyleforgeError("--method image2stylegan embeds in W+ (one w per layer); leave out --space w")
     G = load_generator(args.model, args.device, args.network_key)
     if G.c_dim:
         raise StyleforgeError("projection is for unconditional generators (the reference projector's setting)")
