@@ -5,7 +5,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const UNREACHABLE = "the server does not answer — is `styleforge serve` still running?";
-let info = null, projection = null, inFlight = false, shownKey = null, failedKey = null, frames = 0;
+let info = null, projection = null, inFlight = false, shownKey = null, failedKey = null, frames = 0, addressTimer = null;
 const projections = {};   // id → {target: object URL of the upload or null, caption}
 
 // -- the view ------------------------------------------------------------------------------------
@@ -80,10 +80,16 @@ async function errorText(response) {
 }
 
 function update() {
-  // every control calls this: the address, the labels and links now; the image as soon as the model is free
-  history.replaceState(null, "", `?${pageParams()}`);
+  // every control calls this: the labels and links now, the address shortly, the image as soon as the model is free
+  clearTimeout(addressTimer);
+  addressTimer = setTimeout(writeAddress, 200);
   refreshLabels();
   if (!inFlight) render();
+}
+
+function writeAddress() {
+  // browsers limit replaceState calls (Safari throws after 100 in 30 s), so a drag writes once it pauses
+  try { history.replaceState(null, "", `?${pageParams()}`); } catch { /* the view still works; only the address lags */ }
 }
 
 async function render() {
@@ -359,6 +365,7 @@ function wireControls() {
   $("project").onclick = project;
   $("copy-command").onclick = copyCommand;
   $("help-button").onclick = () => $("help").showModal();
+  window.addEventListener("pagehide", writeAddress);   // a reload right after a change keeps it
   document.addEventListener("keydown", (e) => {
     const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(e.target.tagName) && e.target.type !== "checkbox";
     if (typing || e.ctrlKey || e.metaKey || e.altKey || $("help").open) return;  // inputs keep their own keys
