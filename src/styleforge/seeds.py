@@ -29,6 +29,18 @@ def parse_int_list(text: str, what: str = "seeds", limit: int = MAX_LIST_LENGTH)
     return values
 
 
+def parse_at_least(text: str, low: int, what: str = "") -> int:
+    """An integer ≥ low read from `text` (one line, naming `what` when given, otherwise)."""
+    prefix = f"{what} " if what else ""
+    try:
+        value = int(text)
+    except ValueError:
+        raise StyleforgeError(f"{prefix}must be an integer, got {text!r}") from None
+    if value < low:
+        raise StyleforgeError(f"{prefix}must be at least {low}, got {value}")
+    return value
+
+
 def parse_seeds(text: str) -> list[int]:
     """Seeds in the reference's syntax; each must be in [0, 2**32) like numpy's RandomState."""
     seeds = parse_int_list(text, "seeds")

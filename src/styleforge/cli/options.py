@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import StyleforgeError
 from ..names import GENERATOR_KEYS, MAX_SEED, MODEL_RELEASES, NETWORK_KEYS, NOISE_MODES, PSI_LIMIT
-from ..seeds import parse_int_list, parse_seeds
+from ..seeds import parse_at_least, parse_int_list, parse_seeds
 
 
 class ExamplesFormatter(argparse.RawDescriptionHelpFormatter):
@@ -51,15 +51,12 @@ def path_list_type(text: str) -> list[str]:
 
 
 def at_least(low: int, what: str):
-    """An argparse type: an integer ≥ low (one line otherwise)."""
+    """An argparse type: an integer ≥ low (`seeds.parse_at_least`; one line otherwise)."""
     def parse(text: str) -> int:
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{what} must be at least {low}, got {value}")
-        return value
+            return parse_at_least(text, low, what)
+        except StyleforgeError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
     parse.__name__ = f"{what.strip('-').replace('-', '_')}_type"
     return parse
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import StyleforgeError
-from ..seeds import parse_int_list
+from ..seeds import parse_at_least, parse_int_list
 
 
 def setting(default, help: str, parse: Callable[[str], object] | None = None, choices: tuple | None = None):
@@ -34,13 +34,8 @@ def index_list(text: str) -> tuple:
 
 
 def at_least(low: int) -> Callable[[str], int]:
-    """A parser of integers ≥ low."""
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise StyleforgeError(f"must be at least {low}, got {value}")
-        return value
-    return parse
+    """A parser of integers ≥ low (`seeds.parse_at_least`)."""
+    return lambda text: parse_at_least(text, low)
 
 
 def _no_progress(total: int, description: str):
