@@ -21,7 +21,7 @@ from ..data.images import read_image
 from ..edit import METHODS, Edit, apply_edits
 from ..errors import StyleforgeError, first_line
 from ..latent_files import LatentFile, fingerprint, latent_for, latents_bytes, noise_maps
-from ..latents import layer_groups, lerp, mix, styles_to_vector, truncate, z_from_seeds
+from ..latents import layer_groups, lerp, mix, one_hot, styles_to_vector, truncate, z_from_seeds
 from ..names import MAX_SEED, NOISE_MODES, STRENGTH_LIMIT
 from ..devices import device_of
 from ..pipeline import load_latent_file
@@ -193,7 +193,8 @@ class Explorer:
         self.distance_kind = distance     # the projection distance: lpips (the reference's) or pixel
         self._distance = None             # built on the first projection (LPIPS may be fetched then)
         self.model_tag = fingerprint(G)   # once: the images' cache tag and the downloads' model fingerprint
-        self.feature_layers = [name for name in self._feature_names()]
+        self.groups = layer_groups(G)     # once: the coarse / middle / fine W+ rows (`mixgroup=`, presets)
+        self.feature_layers = self._feature_names()
 
     # -- info ------------------------------------------------------------------------------------
     def _feature_names(self) -> list[str]:
@@ -203,16 +204,11 @@ class Explorer:
                                             self._labels(0)), features=maps)
         return [name for name in maps if name.endswith((".conv", ".conv_up", ".input"))]
 
-    def layer_groups(self) -> dict:
-        """The coarse / middle / fine W+ rows this model has (`latents.layer_groups`)."""
-        return layer_groups(self.G)
-
     def info(self) -> dict:
         G = self.G
-        groups = self.layer_groups()
         return {"resolution": G.img_resolution, "channels": G.img_channels, "num_ws": G.num_ws,
                 "z_dim": G.z_dim, "w_dim": G.w_dim, "c_dim": G.c_dim,
-                "family": G.config.family, "layer_groups": groups, "model_name": self.model_name,
+                "family": G.config.family, "layer_groups": self.groups, "model_name": self.model_name,
                 "model_tag": self.model_tag[:MODEL_TAG_LENGTH], "default_psi": G.config.default_psi,
                 "default_cutoff": G.config.default_cutoff, "thumbnail_sizes": list(THUMBNAIL_SIZES),
                 "feature_layers": self.feature_layers, "noise_modes": list(NOISE_MODES),
@@ -229,7 +225,7 @@ class Explorer:
         model = query.get("model")
         if model is not None and model != self.model_tag[:MODEL_TAG_LENGTH]:
             raise ModelChanged("this page was opened for another model than the server has now; reload the page")
-        view = parse_view(query, self.G.num_ws, set(self.edits), finished, self.layer_groups(), self.G.c_dim)
+        view = parse_view(query, self.G.num_ws, set(self.edits), finished, self.groups, self.G.c_dim)
         if (view.translate != (0.0, 0.0) or view.rotate != 0.0) and not self.transformable:
             raise StyleforgeError("tx, ty and rot move StyleGAN3 (alias-free) images; this model's input is a "
                                   "learned constant")
@@ -245,12 +241,8 @@ class Explorer:
 
     # -- latents ---------------------------------------------------------------------------------
     def _labels(self, label: int):
-        """The one-hot class [1, c_dim] of a conditional model, else None."""
-        if not self.G.c_dim:
-            return None
-        c = torch.zeros(1, self.G.c_dim, device=self.device)
-        c[:, label] = 1
-        return c
+        """The one-hot class [1, c_dim] of a conditional model, else None (`latents.one_hot`)."""
+        return one_hot(label if self.G.c_dim else None, self.G.c_dim, 1, self.device)
 
     def _mapped(self, seed: int, label: int = 0) -> torch.Tensor:
         """W+ [1, num_ws, w_dim] of a seed (and class), untruncated (LRU cache)."""
